@@ -1,0 +1,297 @@
+"""The facade an application embeds: one object, every installed broker.
+
+:class:`Gateway` holds no global state and is safe to share between threads.
+It validates before the network, resolves symbols through the broker's master
+contract, tags every order uniquely, reuses stored sessions and refuses expired
+ones, and routes every call to exactly one broker plugin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .config import Credentials, credentials_for, env_var
+from .errors import (
+    AuthenticationError,
+    BrokerResponseError,
+    SessionExpiredError,
+    ValidationError,
+)
+from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RateLimiter, RetryPolicy
+from .instruments import InstrumentCache, InstrumentIndex, check_order
+from .models import (
+    IST,
+    BrokerInfo,
+    Instrument,
+    LoginChallenge,
+    OrderReceipt,
+    OrderRequest,
+    Position,
+    RateCategory,
+    Session,
+    new_tag,
+    order_from,
+)
+from .registry import PluginRecord, Registry
+from .sessions import SessionStore, SQLiteSessionStore
+
+__all__ = ["Gateway", "default_home"]
+
+CHALLENGE_TTL = dt.timedelta(minutes=15)
+
+
+def default_home(environ: Mapping[str, str] | None = None) -> Path:
+    """``OPENALGO_HOME``, or ``~/.openalgo``: sessions, keys and instrument caches."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("OPENALGO_HOME") or Path.home() / ".openalgo")
+
+
+class Gateway:
+    """One API over every installed broker.
+
+    Args:
+        registry: the plugins (default: every installed entry point).
+        environ: credentials and settings (default ``os.environ``, read live).
+        session_store: where sessions persist (default: encrypted SQLite in
+            ``OPENALGO_HOME``; pass :class:`MemorySessionStore` for in-process use).
+        cache_dir: instrument cache directory (default ``OPENALGO_HOME/cache``).
+        transports: per-broker httpx transports (tests: MockTransport, in-process ASGI).
+        retry, timeout: HTTP retry policy and timeouts for every broker client.
+        sleep: used for pacing and retry back-off (tests inject a fake).
+    """
+
+    def __init__(self, *, registry: Registry | None = None,
+                 environ: Mapping[str, str] | None = None,
+                 session_store: SessionStore | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None,
+                 transports: Mapping[str, httpx.BaseTransport] | None = None,
+                 retry: RetryPolicy | None = None,
+                 timeout: httpx.Timeout | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self._env = os.environ if environ is None else environ
+        self.registry = registry or Registry(environ=self._env)
+        home = default_home(self._env)
+        if session_store is None:
+            session_store = SQLiteSessionStore(
+                home / "sessions.db", secret_key=self._env.get("OPENALGO_SECRET_KEY") or None)
+        self.sessions = session_store
+        self.cache = InstrumentCache(cache_dir or home / "cache")
+        self._transports = dict(transports or {})
+        self._retry = retry
+        self._timeout = timeout or DEFAULT_TIMEOUT
+        self._sleep = sleep
+        self._now = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._lock = threading.RLock()
+        self._clients: dict[str, BrokerClient] = {}
+        self._limiters: dict[str, dict[RateCategory, RateLimiter]] = {}
+        self._indexes: dict[str, tuple[dt.date, InstrumentIndex]] = {}
+        self._index_locks: dict[str, threading.Lock] = {}
+        self._challenges: dict[str, tuple[LoginChallenge, dt.datetime]] = {}
+
+    # -- plumbing ----------------------------------------------------------------
+    def brokers(self, *, load: bool = False) -> list[PluginRecord]:
+        """Installed brokers; ``load=True`` imports each to report its status."""
+        return self.registry.load_all() if load else self.registry.records()
+
+    def info(self, broker: str) -> BrokerInfo:
+        return self.registry.load(broker)
+
+    def credentials(self, broker: str) -> Credentials:
+        """Resolved credentials. Raises MissingCredentialsError naming what to set."""
+        return credentials_for(self.info(broker), self._env)
+
+    def client(self, broker: str) -> BrokerClient:
+        """The broker's shared client (created once; pacers shared across threads)."""
+        client = self._clients.get(broker)
+        if client is not None:
+            return client
+        with self._lock:
+            if broker not in self._clients:
+                info = self.info(broker)
+                limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
+                            for cat, lim in info.rate_limits.items()}
+                self._limiters[broker] = limiters
+                self._clients[broker] = BrokerClient(
+                    info, base_url=self._env.get(env_var(broker, "BASE_URL")) or None,
+                    transport=self._transports.get(broker), limiters=limiters,
+                    retry=self._retry, sleep=self._sleep, timeout=self._timeout)
+            return self._clients[broker]
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, broker: str, hook: str, **kwargs: Any) -> Any:
+        try:
+            return self.registry.call(broker, hook, **kwargs)
+        except SessionExpiredError:
+            self.sessions.delete(broker)
+            raise
+
+    # -- login ---------------------------------------------------------------------
+    def authenticate(self, broker: str) -> Session | LoginChallenge:
+        """Log in: a stored-credential (TOTP) login returns a Session and stores it;
+        otherwise a LoginChallenge to complete with :meth:`handle_callback`."""
+        result = self._call(broker, "authenticate", credentials=self.credentials(broker),
+                            client=self.client(broker))
+        if isinstance(result, Session):
+            return self._keep(broker, result)
+        if isinstance(result, LoginChallenge):
+            with self._lock:
+                now = self._now()
+                self._challenges = {s: (c, t) for s, (c, t) in self._challenges.items()
+                                    if now - t < CHALLENGE_TTL}
+                self._challenges[result.state] = (result, now)
+            return result
+        raise BrokerResponseError("authenticate returned neither Session nor LoginChallenge",
+                                  broker=broker)
+
+    def pending_challenge(self, broker: str, state: str) -> LoginChallenge | None:
+        """The unexpired challenge issued for ``broker`` under ``state``, if any."""
+        with self._lock:
+            entry = self._challenges.get(state)
+        if entry is None or entry[0].broker != broker or self._now() - entry[1] >= CHALLENGE_TTL:
+            return None
+        return entry[0]
+
+    def handle_callback(self, broker: str, params: Mapping[str, str]) -> Session:
+        """Complete a login. ``params["state"]`` must be a state this gateway issued
+        for ``broker``; each state is accepted once.
+
+        Raises:
+            AuthenticationError: unknown, expired or replayed state, or the broker refused.
+        """
+        state = params.get("state", "")
+        with self._lock:
+            challenge = self.pending_challenge(broker, state)
+            if challenge is None:
+                raise AuthenticationError(
+                    "login callback refused: unknown, expired or already used state",
+                    broker=broker)
+            del self._challenges[state]
+        session = self._call(broker, "handle_callback", credentials=self.credentials(broker),
+                             client=self.client(broker), challenge=challenge, params=params)
+        if not isinstance(session, Session):
+            raise BrokerResponseError("handle_callback did not return a Session", broker=broker)
+        return self._keep(broker, session)
+
+    def _keep(self, broker: str, session: Session) -> Session:
+        if session.broker != broker:
+            raise BrokerResponseError(f"plugin returned a session for {session.broker!r}",
+                                      broker=broker)
+        self.sessions.put(session)
+        return session
+
+    def session(self, broker: str) -> Session:
+        """The stored, unexpired session.
+
+        Raises:
+            AuthenticationError: never logged in.
+            SessionExpiredError: the stored session has expired (it is removed).
+        """
+        session = self.sessions.get(broker)
+        if session is None:
+            raise AuthenticationError(f"not logged in; run `openalgo login {broker}`",
+                                      broker=broker)
+        if session.is_expired(self._now()):
+            self.sessions.delete(broker)
+            raise SessionExpiredError(
+                f"session expired at {session.expires_at.astimezone(IST):%Y-%m-%d %H:%M} IST;"
+                f" log in again", broker=broker)
+        return session
+
+    def logout(self, broker: str) -> None:
+        self.sessions.delete(broker)
+
+    # -- instruments -----------------------------------------------------------------
+    def instruments(self, broker: str, *, refresh: bool = False,
+                    progress: ProgressCallback | None = None) -> InstrumentIndex:
+        """Today's master contract: memory, then disk cache, then download."""
+        today = self._now().astimezone(IST).date()
+        cached = self._indexes.get(broker)
+        if cached and cached[0] == today and not refresh:
+            return cached[1]
+        with self._lock:
+            lock = self._index_locks.setdefault(broker, threading.Lock())
+        with lock:
+            cached = self._indexes.get(broker)
+            if cached and cached[0] == today and not refresh:
+                return cached[1]
+            index = None if refresh else self.cache.load(broker, today)
+            if index is None:
+                rows = self._call(broker, "fetch_instruments", client=self.client(broker),
+                                  progress=progress or (lambda done, total: None))
+                index = InstrumentIndex.from_instruments(broker, rows)
+                self.cache.save(index, today)
+            self._indexes[broker] = (today, index)
+            return index
+
+    def resolve(self, broker: str, symbol: str, exchange: str) -> Instrument:
+        return self.instruments(broker).resolve(symbol, exchange)
+
+    # -- trading -----------------------------------------------------------------------
+    def validate_order(self, broker: str,
+                       order: OrderRequest | Mapping[str, Any]) -> tuple[OrderRequest, Instrument]:
+        """Everything :meth:`place_order` checks before the network, tag assigned.
+
+        Raises:
+            ValidationError / UnknownSymbolError: naming the field and the rule.
+        """
+        order = order_from(order)
+        info = self.info(broker)
+        for field, value, allowed in (("exchange", order.exchange, info.exchanges),
+                                      ("product", order.product, info.products),
+                                      ("pricetype", order.pricetype, info.pricetypes)):
+            if value not in allowed:
+                raise ValidationError(
+                    f"{field}: {info.display_name} does not support {value}"
+                    f" (supported: {', '.join(sorted(allowed))})", field=field)
+        instrument = self.instruments(broker).resolve(order.symbol, order.exchange)
+        check_order(order, instrument)
+        if order.tag is None:
+            order = order.model_copy(update={"tag": new_tag()})
+        return order, instrument
+
+    def place_order(self, broker: str, order: OrderRequest | Mapping[str, Any]) -> OrderReceipt:
+        """Validate, resolve and send one order; return the broker's acknowledgement.
+
+        Raises:
+            ValidationError, UnknownSymbolError: nothing was sent.
+            OrderRejectedError: the broker refused.
+            OrderStatusUnknownError: sent, outcome unknown; ``.tag`` finds it again.
+            AuthenticationError / SessionExpiredError: log in (again) first.
+        """
+        order, instrument = self.validate_order(broker, order)
+        session = self.session(broker)
+        receipt = self._call(broker, "place_order", order=order, instrument=instrument,
+                             session=session, credentials=self.credentials(broker),
+                             client=self.client(broker))
+        if not isinstance(receipt, OrderReceipt) or not receipt.order_id:
+            raise BrokerResponseError("place_order returned no order id", broker=broker)
+        return receipt
+
+    def fetch_positions(self, broker: str) -> list[Position]:
+        """The day's position book in OpenAlgo symbols; ``[]`` when empty."""
+        session = self.session(broker)
+        positions = self._call(broker, "fetch_positions", session=session,
+                               credentials=self.credentials(broker), client=self.client(broker),
+                               instruments=self.instruments(broker))
+        return list(positions)
+

@@ -1,0 +1,167 @@
+"""The broker contract: one hookspec per operation (pluggy project ``"openalgo"``).
+
+Every operation hook is ``firstresult=True`` and called with keyword arguments
+only. A broker's hookimpls take whichever of the arguments they need and
+declare no defaulted parameters (pluggy would silently never pass them).
+Returning ``None`` means "not supported" and surfaces as
+:class:`~openalgo_core.errors.UnsupportedOperationError`.
+
+Full reference with examples: ``docs/hooks.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from .models import BrokerInfo, Instrument, LoginChallenge, OrderReceipt, OrderRequest, Position
+from .models import Session as BrokerSession
+
+if TYPE_CHECKING:
+    from .config import Credentials
+    from .http import BrokerClient, ProgressCallback
+    from .instruments import InstrumentIndex
+
+PROJECT = "openalgo"
+#: The version of this contract. A plugin declares the one it was built for in
+#: ``BrokerInfo.core_api``; a mismatch makes the registry refuse the plugin.
+CORE_API = 1
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(firstresult=True)
+def broker_info() -> BrokerInfo:  # type: ignore[empty-body]
+    """Declare the broker: id, exchanges, products, credentials, limits, ``core_api``.
+
+    Returns:
+        The plugin's :class:`BrokerInfo`. Called once when the plugin is loaded.
+    """
+
+
+@hookspec(firstresult=True)
+def authenticate(*, credentials: Credentials,  # type: ignore[empty-body]
+                 client: BrokerClient) -> BrokerSession | LoginChallenge:
+    """Log in with stored credentials.
+
+    Args:
+        credentials: the broker's resolved credentials (``credentials.totp()``
+            gives a fresh TOTP when a secret is configured).
+        client: the broker's HTTP client; use ``kind="login"`` (never retried).
+
+    Returns:
+        A :class:`Session` when the login completed unattended, or a
+        :class:`LoginChallenge` (URL to open or code to ask for) that
+        :func:`handle_callback` completes.
+
+    Raises:
+        AuthenticationError: the broker refused the credentials.
+        MissingCredentialsError: a field the login needs is not set.
+    """
+
+
+@hookspec(firstresult=True)
+def handle_callback(*, credentials: Credentials, client: BrokerClient,  # type: ignore[empty-body]
+                    challenge: LoginChallenge, params: Mapping[str, str]) -> BrokerSession:
+    """Finish a login from what the broker or the user's form sent back.
+
+    Args:
+        credentials: as for :func:`authenticate`.
+        client: the broker's HTTP client.
+        challenge: the challenge :func:`authenticate` issued; the core has
+            already checked that ``params["state"]`` matches ``challenge.state``.
+        params: the callback's query or form parameters (e.g. ``{"code": "123456"}``).
+
+    Returns:
+        The new :class:`Session`.
+
+    Raises:
+        AuthenticationError: wrong code, or the broker refused.
+    """
+
+
+@hookspec(firstresult=True)
+def place_order(*, order: OrderRequest, instrument: Instrument,  # type: ignore[empty-body]
+                session: BrokerSession, credentials: Credentials,
+                client: BrokerClient) -> OrderReceipt:
+    """Send one order; return the broker's acknowledgement (not a fill).
+
+    Args:
+        order: the validated order; ``order.tag`` is always set (unique) and
+            should be sent in the broker's tag field when it has one.
+        instrument: the resolved instrument (broker symbol, token, lot, tick);
+            quantity and prices are already checked against it.
+        session: a live session.
+        credentials: as for :func:`authenticate`.
+        client: send with ``kind="order"`` and ``tag=order.tag``.
+
+    Returns:
+        An :class:`OrderReceipt` carrying the broker's order id; never a receipt
+        without one.
+
+    Raises:
+        OrderRejectedError: the broker refused (even with HTTP 200).
+        OrderStatusUnknownError: sent but no definitive answer (raised by the client).
+        SessionExpiredError: the session is no longer valid.
+        BrokerResponseError: the reply could not be understood.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_positions(*, session: BrokerSession, credentials: Credentials,  # type: ignore[empty-body]
+                    client: BrokerClient, instruments: InstrumentIndex) -> list[Position]:
+    """Read the day's position book.
+
+    Args:
+        session: a live session.
+        credentials: as for :func:`authenticate`.
+        client: send with ``kind="read"`` (retried safely).
+        instruments: the broker's index, to map broker tokens or symbols back
+            to OpenAlgo symbols.
+
+    Returns:
+        Unified :class:`Position` rows, closed ones (quantity 0) included; ``[]``
+        for an empty book.
+
+    Raises:
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_instruments(*, client: BrokerClient,  # type: ignore[empty-body]
+                      progress: ProgressCallback) -> Iterable[Instrument]:
+    """Download and parse the broker's master contract.
+
+    Args:
+        client: use ``client.download(url, progress=progress)``.
+        progress: called with ``(bytes_done, bytes_total_or_None)``.
+
+    Returns:
+        Every instrument as a unified :class:`Instrument` (OpenAlgo symbol and
+        exchange, plus the broker's symbol, exchange and token).
+
+    Raises:
+        BrokerResponseError: the file is not in the documented format.
+    """
+
+
+@hookspec(firstresult=True)
+def broker_simulator(*, environ: Mapping[str, str]) -> Any:
+    """Build this broker's simulator (optional, but every shipped plugin has one).
+
+    Args:
+        environ: where the simulator reads the credentials it accepts
+            (``OPENALGO_<ID>_<FIELD>``, the same variables the plugin reads).
+
+    Returns:
+        An :class:`openalgo_core.testing.SimulatorBase` subclass instance; its
+        ``app`` attribute is the ASGI application. Import the simulator module
+        inside the hookimpl so that normal use never needs the ``testing`` extra.
+    """
+
+
+OPERATION_HOOKS = ("authenticate", "handle_callback", "place_order", "fetch_positions",
+                   "fetch_instruments")

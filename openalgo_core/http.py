@@ -1,0 +1,316 @@
+"""The one place HTTP clients are built: timeouts, safe retries, pacing, redaction.
+
+A plugin never builds a client; each hook receives a :class:`BrokerClient` and
+calls :meth:`BrokerClient.request` with the *kind* of call, which decides what
+may be retried:
+
+========  ==========================================  =============================
+kind      retried on                                  after sending, no answer
+========  ==========================================  =============================
+read      connect errors, timeouts, 429, 5xx          retried, then BrokerServerError
+order     only connect errors (never left) and 429    OrderStatusUnknownError(tag)
+login     never                                       BrokerServerError
+========  ==========================================  =============================
+
+``OPENALGO_<ID>_BASE_URL`` sends every host of a broker to one base URL with
+the real paths kept: that is how a plugin talks to its simulator. Logs carry
+method, host, path, status and time: never headers, query values or bodies.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import (
+    BrokerConnectionError,
+    BrokerResponseError,
+    BrokerServerError,
+    OrderStatusUnknownError,
+    RateLimitError,
+    UnreadableOrderReplyError,
+)
+from .models import BrokerInfo, RateCategory
+
+__all__ = ["BrokerClient", "RateLimiter", "RequestKind", "RetryPolicy", "parse_json"]
+
+log = logging.getLogger("openalgo.http")
+
+RequestKind = Literal["read", "order", "login"]
+Sleep = Callable[[float], None]
+ProgressCallback = Callable[[int, int | None], None]
+
+_CATEGORY: dict[RequestKind, RateCategory] = {"read": "reads", "order": "orders", "login": "login"}
+#: Pace slightly under the declared limit so arrival jitter never trips a 1-second window.
+PACING_HEADROOM = 0.97
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class RateLimiter:
+    """Blocking pacer shared by threads (GCRA): waits for a slot instead of refusing."""
+
+    def __init__(self, per_second: float, burst: int = 1, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.interval = 1.0 / (per_second * PACING_HEADROOM)
+        self.tolerance = (burst - 1) * self.interval
+        self._tat = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> float:
+        """Block until a request may start; return the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._tat - self.tolerance)
+            self._tat = max(self._tat, start) + self.interval
+        wait = start - now
+        if wait > 0:
+            self._sleep(wait)
+        return max(wait, 0.0)
+
+
+@dataclass
+class RetryPolicy:
+    """Capped, fully-jittered exponential backoff; ``Retry-After`` wins when given."""
+
+    attempts: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+    max_retry_after: float = 10.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return self.rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+
+
+def parse_json(response: httpx.Response, broker: str, *, order_tag: str | None = None) -> Any:
+    """The JSON body of ``response``.
+
+    Raises:
+        BrokerResponseError: the body is not JSON. For the reply to an order
+            (``order_tag`` given) it is :class:`UnreadableOrderReplyError`, which
+            is also an :class:`OrderStatusUnknownError`: the order may be live.
+    """
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        if order_tag is not None:
+            raise UnreadableOrderReplyError(
+                f"unreadable reply to an order (HTTP {response.status_code}); check the"
+                f" order book for tag {order_tag}", broker=broker, tag=order_tag,
+                raw=response.content, status_code=response.status_code) from None
+        raise BrokerResponseError(
+            f"expected JSON from {response.request.url.path}, got"
+            f" {response.headers.get('content-type', 'no content type')}"
+            f" (HTTP {response.status_code})",
+            broker=broker, raw=response.content, status_code=response.status_code) from None
+
+
+class _BaseURLTransport(httpx.BaseTransport):
+    """Rewrite every request to one scheme://host:port, keeping the path."""
+
+    def __init__(self, base_url: str, inner: httpx.BaseTransport) -> None:
+        parts = urlsplit(base_url)
+        if not parts.scheme or not parts.netloc:
+            raise ValueError(f"not an absolute URL: {base_url!r}")
+        self._scheme, self._netloc = parts.scheme, parts.netloc
+        self._prefix = parts.path.rstrip("/")
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host, _, port = self._netloc.partition(":")
+        request.url = request.url.copy_with(
+            scheme=self._scheme, host=host, port=int(port) if port else None,
+            raw_path=(self._prefix + request.url.raw_path.decode("ascii")).encode("ascii"))
+        request.headers["Host"] = self._netloc
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _log_response(broker: str) -> Callable[[httpx.Response], None]:
+    def hook(response: httpx.Response) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            req = response.request
+            log.debug("%s %s %s%s -> %s", broker, req.method, req.url.host, req.url.path,
+                      response.status_code)
+    return hook
+
+
+class BrokerClient:
+    """A configured, thread-safe HTTP client for one broker.
+
+    Args:
+        info: the broker's declaration (hosts, rate limits, rate-limit markers).
+        base_url: if set, every host is replaced by it (simulators).
+        transport: an httpx transport (``MockTransport``, in-process ASGI) for tests.
+        limiters: pacers per category; share them between clients of one broker.
+        sleep: injected by tests so no test sleeps for real.
+    """
+
+    def __init__(self, info: BrokerInfo, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 limiters: Mapping[RateCategory, RateLimiter] | None = None,
+                 retry: RetryPolicy | None = None, sleep: Sleep = time.sleep,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        self.info = info
+        self.broker = info.id
+        self.base_url = base_url
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        if limiters is None:
+            limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=sleep)
+                        for cat, lim in info.rate_limits.items()}
+        self.limiters = dict(limiters)
+        inner = transport or httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        if base_url:
+            inner = _BaseURLTransport(base_url, inner)
+        self.http = httpx.Client(transport=inner, timeout=timeout,
+                                 event_hooks={"response": [_log_response(info.id)]})
+
+    def close(self) -> None:
+        self.http.close()
+
+    def url(self, host: str, path: str = "") -> str:
+        """The URL of ``path`` on the named host from ``BrokerInfo.base_urls``."""
+        try:
+            base = self.info.base_urls[host]
+        except KeyError:
+            raise KeyError(f"{self.broker}: BrokerInfo.base_urls has no host {host!r}") from None
+        return base.rstrip("/") + path
+
+    def _is_rate_limited(self, response: httpx.Response) -> bool:
+        if response.status_code == 429:
+            return True
+        if response.status_code < 400 or not self.info.rate_limit_markers:
+            return False
+        text = response.content[:512].decode("utf-8", "replace").lower()
+        return any(marker.lower() in text for marker in self.info.rate_limit_markers)
+
+    def request(self, method: str, url: str, *, kind: RequestKind, tag: str | None = None,
+                **kwargs: Any) -> httpx.Response:
+        """Send a request with the retry rules of ``kind``; return any non-5xx reply.
+
+        4xx replies other than rate limits are returned for the plugin to map.
+
+        Raises:
+            BrokerConnectionError: the request never left (after any retries).
+            OrderStatusUnknownError: an ``order`` was sent and no definitive reply came.
+            RateLimitError: still rate limited after the allowed retries.
+            BrokerServerError: 5xx or no reply for a ``read``/``login`` after retries.
+        """
+        limiter = self.limiters.get(_CATEGORY[kind])
+        attempts = 1 if kind == "login" else self.retry.attempts
+        attempt = 0
+        while True:
+            attempt += 1
+            if limiter is not None:
+                limiter.acquire()
+            last = attempt >= attempts
+            try:
+                response = self.http.request(method, url, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if not last:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise BrokerConnectionError(f"could not reach {_where(url)}: {_why(exc)}",
+                                            broker=self.broker) from None
+            except httpx.TransportError as exc:
+                if kind == "order":
+                    raise OrderStatusUnknownError(
+                        f"order sent to {_where(url)} but no reply ({_why(exc)}); check the"
+                        f" order book for tag {tag}", broker=self.broker, tag=tag) from None
+                if not last:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise BrokerServerError(f"no reply from {_where(url)}: {_why(exc)}",
+                                        broker=self.broker) from None
+            if self._is_rate_limited(response):
+                wait = _retry_after(response)
+                too_long = wait is not None and wait > self.retry.max_retry_after
+                if not last and not too_long:
+                    self._sleep(self.retry.delay(attempt, wait))
+                    continue
+                raise RateLimitError("rate limited by the broker", broker=self.broker,
+                                     retry_after=wait, raw=response.content,
+                                     status_code=response.status_code)
+            if response.status_code >= 500:
+                if kind == "order":
+                    raise OrderStatusUnknownError(
+                        f"broker answered HTTP {response.status_code} to an order; check the"
+                        f" order book for tag {tag}", broker=self.broker, tag=tag,
+                        raw=response.content, status_code=response.status_code)
+                if not last and kind == "read":
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise BrokerServerError(f"HTTP {response.status_code} from {_where(url)}",
+                                        broker=self.broker, raw=response.content,
+                                        status_code=response.status_code)
+            return response
+
+    def download(self, url: str, *, progress: ProgressCallback | None = None,
+                 chunk_size: int = 1 << 16) -> bytes:
+        """GET a (large) file as bytes, reporting ``progress(done, total)``."""
+        attempts = self.retry.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.http.stream("GET", url) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        if response.status_code >= 500 and attempt < attempts:
+                            self._sleep(self.retry.delay(attempt))
+                            continue
+                        raise BrokerServerError(
+                            f"HTTP {response.status_code} downloading {_where(url)}",
+                            broker=self.broker, status_code=response.status_code)
+                    total = int(response.headers.get("Content-Length", 0)) or None
+                    chunks: list[bytes] = []
+                    done = 0
+                    for chunk in response.iter_bytes(chunk_size):
+                        chunks.append(chunk)
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, total)
+                    return b"".join(chunks)
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise BrokerConnectionError(f"download of {_where(url)} failed: {_why(exc)}",
+                                            broker=self.broker) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}"
+
+
+def _why(exc: Exception) -> str:
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "")

@@ -1,0 +1,355 @@
+"""The unified vocabulary: orders, receipts, positions, sessions, instruments.
+
+Field names and values follow OpenAlgo (``symbol``, ``exchange``, ``action``,
+``pricetype``, ``product``, ``trigger_price`` ...). Money is ``Decimal``.
+Pydantic models validate on construction; :func:`order_from` turns pydantic's
+error into our :class:`~openalgo_core.errors.ValidationError` naming the field
+and the rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from .errors import ValidationError
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+
+
+class Exchange(StrEnum):
+    NSE = "NSE"
+    BSE = "BSE"
+    NFO = "NFO"
+    BFO = "BFO"
+    CDS = "CDS"
+    BCD = "BCD"
+    MCX = "MCX"
+    NCDEX = "NCDEX"
+    NSE_INDEX = "NSE_INDEX"
+    BSE_INDEX = "BSE_INDEX"
+    MCX_INDEX = "MCX_INDEX"
+
+
+CASH_EXCHANGES = frozenset({Exchange.NSE, Exchange.BSE})
+INDEX_EXCHANGES = frozenset({Exchange.NSE_INDEX, Exchange.BSE_INDEX, Exchange.MCX_INDEX})
+
+
+class Action(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class PriceType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    SL = "SL"
+    SL_M = "SL-M"
+
+
+class Product(StrEnum):
+    MIS = "MIS"
+    CNC = "CNC"
+    NRML = "NRML"
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def to_decimal(value: Any, field: str = "value") -> Decimal:
+    """Parse a broker or user number into a finite ``Decimal`` (floats via ``str``)."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise ValidationError(f"{field}: expected a number, got {value!r}", field=field)
+    elif isinstance(value, int | float | str):
+        try:
+            result = Decimal(str(value).replace(" ", "").replace(",", ""))
+        except InvalidOperation:
+            raise ValidationError(f"{field}: expected a number, got {value!r}",
+                                  field=field) from None
+    else:
+        raise ValidationError(f"{field}: expected a number, got {value!r}", field=field)
+    if not result.is_finite():
+        raise ValidationError(f"{field}: must be finite, got {value!r}", field=field)
+    return result
+
+
+def new_tag() -> str:
+    """A unique order tag: ``oa`` + 14 hex digits (fits every broker's tag field)."""
+    return "oa" + secrets.token_hex(7)
+
+
+class OrderRequest(BaseModel):
+    """An order as a strategy states it, validated before anything is sent.
+
+    Rules: integer quantity > 0; LIMIT needs ``price`` > 0; SL needs ``price``
+    and ``trigger_price`` (BUY: trigger <= price, SELL: trigger >= price);
+    SL-M needs ``trigger_price``; MARKET takes no price; ``disclosed_quantity``
+    <= quantity; CNC only on cash exchanges; index exchanges take no orders.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: Annotated[str, Field(min_length=1, max_length=64)]
+    exchange: Exchange
+    action: Action
+    quantity: int
+    pricetype: PriceType = PriceType.MARKET
+    product: Product = Product.MIS
+    price: Decimal = Decimal(0)
+    trigger_price: Decimal = Decimal(0)
+    disclosed_quantity: int = 0
+    strategy: Annotated[str, Field(max_length=64)] = ""
+    tag: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")] = None
+
+    @field_validator("symbol", "exchange", "action", "pricetype", "product", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: Any) -> Any:
+        return _upper(value)
+
+    @field_validator("quantity", "disclosed_quantity", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
+        try:
+            number = to_decimal(value)
+        except ValidationError:
+            raise ValueError("must be a whole number") from None
+        if number != number.to_integral_value():
+            raise ValueError(f"must be a whole number, got {value}")
+        return int(number)
+
+    @field_validator("price", "trigger_price", mode="before")
+    @classmethod
+    def _money(cls, value: Any) -> Decimal:
+        try:
+            number = to_decimal(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        if number < 0:
+            raise ValueError("must be >= 0")
+        return number
+
+    @model_validator(mode="after")
+    def _rules(self) -> OrderRequest:
+        p, t = self.price, self.trigger_price
+        if self.quantity <= 0:
+            raise ValueError(f"quantity: must be > 0, got {self.quantity}")
+        if self.exchange in INDEX_EXCHANGES:
+            raise ValueError(f"exchange: {self.exchange} is an index exchange and takes no orders")
+        if self.product is Product.CNC and self.exchange not in CASH_EXCHANGES:
+            raise ValueError(f"product: CNC is only for cash exchanges (NSE, BSE), not {self.exchange}")
+        if not 0 <= self.disclosed_quantity <= self.quantity:
+            raise ValueError(
+                f"disclosed_quantity: must be between 0 and quantity ({self.quantity}),"
+                f" got {self.disclosed_quantity}")
+        pt = self.pricetype
+        if pt in (PriceType.LIMIT, PriceType.SL) and p <= 0:
+            raise ValueError(f"price: {pt} orders need price > 0")
+        if pt in (PriceType.SL, PriceType.SL_M) and t <= 0:
+            raise ValueError(f"trigger_price: {pt} orders need trigger_price > 0")
+        if pt in (PriceType.MARKET, PriceType.SL_M) and p != 0:
+            raise ValueError(f"price: {pt} orders take no price (got {p}); use LIMIT or SL")
+        if pt in (PriceType.MARKET, PriceType.LIMIT) and t != 0:
+            raise ValueError(f"trigger_price: {pt} orders take no trigger (got {t}); use SL or SL-M")
+        if pt is PriceType.SL:
+            if self.action is Action.BUY and t > p:
+                raise ValueError(f"trigger_price: for a BUY SL order it must be <= price ({p})")
+            if self.action is Action.SELL and t < p:
+                raise ValueError(f"trigger_price: for a SELL SL order it must be >= price ({p})")
+        return self
+
+
+def _describe(error: pydantic.ValidationError) -> ValidationError:
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    if loc and not msg.startswith(f"{loc}:"):
+        msg = f"{loc}: {msg}"
+    field = loc or (msg.split(":", 1)[0] if ":" in msg else None)
+    extra = len(error.errors()) - 1
+    return ValidationError(msg + (f" (and {extra} more)" if extra else ""), field=field)
+
+
+def order_from(data: OrderRequest | Mapping[str, Any]) -> OrderRequest:
+    """Validate ``data`` into an :class:`OrderRequest`.
+
+    Raises:
+        ValidationError: naming the first bad field and the rule it breaks.
+    """
+    if isinstance(data, OrderRequest):
+        return data
+    try:
+        return OrderRequest.model_validate(dict(data))
+    except pydantic.ValidationError as exc:
+        raise _describe(exc) from None
+
+
+class OrderReceipt(BaseModel):
+    """The broker's acknowledgement of an order (not a fill)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    broker: str
+    order_id: Annotated[str, Field(min_length=1)]
+    tag: str | None = None
+    raw: Any = Field(default=None, repr=False)
+
+
+class Position(BaseModel):
+    """One row of the position book; ``quantity`` is signed (0 = closed today)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    exchange: Exchange
+    product: Product
+    quantity: int
+    average_price: Decimal
+    ltp: Decimal
+    pnl: Decimal
+
+
+class Session(BaseModel):
+    """A logged-in broker session. Tokens are secret; ``expires_at`` is tz-aware."""
+
+    model_config = ConfigDict(frozen=True)
+
+    broker: str
+    user_id: str
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    feed_token: SecretStr | None = None
+    extra: dict[str, SecretStr] = Field(default_factory=dict)
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+    @field_validator("created_at", "expires_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must be timezone-aware")
+        return value
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or dt.datetime.now(dt.UTC)) >= self.expires_at
+
+
+def next_daily_expiry(now: dt.datetime | None = None, hour: int = 3) -> dt.datetime:
+    """The next ``hour``:00 IST after ``now``: when Indian broker sessions end."""
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(IST)
+    boundary = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if boundary <= now:
+        boundary += dt.timedelta(days=1)
+    return boundary
+
+
+def new_session(broker: str, user_id: str, access_token: str, *,
+                refresh_token: str | None = None, feed_token: str | None = None,
+                extra: Mapping[str, str] | None = None, now: dt.datetime | None = None,
+                expiry_hour: int = 3) -> Session:
+    """Build a :class:`Session` that expires at the next daily boundary."""
+    now = now or dt.datetime.now(dt.UTC)
+    return Session(
+        broker=broker, user_id=user_id, access_token=SecretStr(access_token),
+        refresh_token=SecretStr(refresh_token) if refresh_token else None,
+        feed_token=SecretStr(feed_token) if feed_token else None,
+        extra={k: SecretStr(v) for k, v in (extra or {}).items()},
+        created_at=now, expires_at=next_daily_expiry(now, expiry_hour),
+    )
+
+
+class LoginChallenge(BaseModel):
+    """A login that needs a human: a URL to open, or a code to type.
+
+    ``state`` must come back to ``handle_callback`` unchanged; ``context`` is
+    private data the plugin needs to finish (kept server-side, never shown).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    broker: str
+    kind: Literal["url", "code"]
+    prompt: str
+    url: str | None = None
+    fields: tuple[str, ...] = ("code",)
+    state: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    context: dict[str, str] = Field(default_factory=dict, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Instrument:
+    """One tradable (or quotable) instrument from a broker's master contract.
+
+    A slotted dataclass rather than a pydantic model: master contracts hold
+    150k+ rows, and building and looking them up must be cheap.
+    """
+
+    symbol: str
+    exchange: str
+    broker_symbol: str
+    broker_exchange: str
+    token: str
+    name: str = ""
+    instrument_type: str = "EQ"
+    lot_size: int = 1
+    tick_size: Decimal = Decimal("0.05")
+    expiry: dt.date | None = None
+    strike: Decimal | None = None
+    option_type: str | None = None
+
+
+class CredentialField(BaseModel):
+    """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Literal["API_KEY", "API_SECRET", "CLIENT_ID", "PASSWORD", "PIN", "TOTP_SECRET",
+                  "MOBILE", "ACCESS_TOKEN", "REDIRECT_URL"]
+    secret: bool
+    required: bool = True
+    description: str = ""
+
+
+class RateLimit(BaseModel):
+    """At most ``per_second`` requests a second, in bursts of at most ``burst``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    per_second: Annotated[float, Field(gt=0)]
+    burst: Annotated[int, Field(ge=1)] = 1
+
+
+RateCategory = Literal["orders", "reads", "login"]
+
+
+class BrokerInfo(BaseModel):
+    """What a broker plugin declares about itself (hook ``broker_info``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+    display_name: str
+    exchanges: frozenset[Exchange]
+    products: frozenset[Product] = frozenset(Product)
+    pricetypes: frozenset[PriceType] = frozenset(PriceType)
+    credentials: tuple[CredentialField, ...]
+    login_style: Literal["totp", "otp", "redirect"]
+    rate_limits: dict[RateCategory, RateLimit] = Field(default_factory=dict)
+    base_urls: dict[str, str] = Field(
+        default_factory=dict, description="named hosts, e.g. {'api': 'https://...'}")
+    rate_limit_markers: tuple[str, ...] = Field(
+        default=(), description="body texts that mean 'rate limited' whatever the status")
+    session_expiry_hour_ist: Annotated[int, Field(ge=0, le=23)] = 3
+    core_api: int

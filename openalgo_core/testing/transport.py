@@ -1,0 +1,133 @@
+"""Run a simulator in-process (sync httpx transport over ASGI) or on a real socket."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import httpx
+import uvicorn
+
+__all__ = ["ConnectionDropped", "InProcessTransport", "ServerThread"]
+
+ASGIApp = Any
+
+
+class ConnectionDropped(Exception):
+    """Raised inside a simulator to drop the connection without a reply."""
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that calls an ASGI app in this process.
+
+    Honours the request's read timeout (``httpx.ReadTimeout``) and turns
+    :class:`ConnectionDropped` into ``httpx.RemoteProtocolError``, as a real
+    socket would. Call :meth:`close` (the owning ``httpx.Client`` does).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._closed = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        timeout = (request.extensions.get("timeout") or {}).get("read")
+        status, headers, content = self._portal.call(self._run, request, body, timeout)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    async def _run(self, request: httpx.Request, body: bytes,
+                   timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        url = request.url
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": request.method, "scheme": url.scheme, "path": url.path,
+            "raw_path": url.raw_path.split(b"?")[0], "query_string": url.query,
+            "root_path": "", "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "client": ("127.0.0.1", 50000), "server": (url.host, url.port or 80),
+            "extensions": {},
+        }
+        sent = False
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            with anyio.fail_after(timeout):
+                await self.app(scope, receive, send)
+        except TimeoutError:
+            raise httpx.ReadTimeout("timed out waiting for the simulator",
+                                    request=request) from None
+        except ConnectionDropped:
+            raise httpx.RemoteProtocolError("server disconnected without sending a response",
+                                            request=request) from None
+        return start["status"], list(start.get("headers", [])), b"".join(chunks)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._portal_cm.__exit__(None, None, None)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """Serve an ASGI app with uvicorn on a background thread (real sockets)."""
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning",
+                                lifespan="off", access_log=False)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True,
+                                        name=f"uvicorn:{self.port}")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[str]:
+        self.start()
+        try:
+            yield self.url
+        finally:
+            self.stop()

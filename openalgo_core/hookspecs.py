@@ -1,7 +1,7 @@
 """The broker contract: one hookspec per operation (pluggy project ``"openalgo"``).
 
-Every operation hook is ``firstresult=True`` and called with keyword arguments
-only. A broker's hookimpls take whichever of the arguments they need and
+Every operation hook is ``firstresult=True`` and is called with keyword
+arguments only (the registry never passes positionals). A broker's hookimpls take whichever of the arguments they need and
 declare no defaulted parameters (pluggy would silently never pass them).
 Returning ``None`` means "not supported" and surfaces as
 :class:`~openalgo_core.errors.UnsupportedOperationError`.
@@ -42,7 +42,7 @@ def broker_info() -> BrokerInfo:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def authenticate(*, credentials: Credentials,  # type: ignore[empty-body]
+def authenticate(credentials: Credentials,  # type: ignore[empty-body]
                  client: BrokerClient) -> BrokerSession | LoginChallenge:
     """Log in with stored credentials.
 
@@ -63,7 +63,7 @@ def authenticate(*, credentials: Credentials,  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def handle_callback(*, credentials: Credentials, client: BrokerClient,  # type: ignore[empty-body]
+def handle_callback(credentials: Credentials, client: BrokerClient,  # type: ignore[empty-body]
                     challenge: LoginChallenge, params: Mapping[str, str]) -> BrokerSession:
     """Finish a login from what the broker or the user's form sent back.
 
@@ -83,7 +83,7 @@ def handle_callback(*, credentials: Credentials, client: BrokerClient,  # type: 
 
 
 @hookspec(firstresult=True)
-def place_order(*, order: OrderRequest, instrument: Instrument,  # type: ignore[empty-body]
+def place_order(order: OrderRequest, instrument: Instrument,  # type: ignore[empty-body]
                 session: BrokerSession, credentials: Credentials,
                 client: BrokerClient) -> OrderReceipt:
     """Send one order; return the broker's acknowledgement (not a fill).
@@ -110,7 +110,7 @@ def place_order(*, order: OrderRequest, instrument: Instrument,  # type: ignore[
 
 
 @hookspec(firstresult=True)
-def fetch_positions(*, session: BrokerSession, credentials: Credentials,  # type: ignore[empty-body]
+def fetch_positions(session: BrokerSession, credentials: Credentials,  # type: ignore[empty-body]
                     client: BrokerClient, instruments: InstrumentIndex) -> list[Position]:
     """Read the day's position book.
 
@@ -131,7 +131,7 @@ def fetch_positions(*, session: BrokerSession, credentials: Credentials,  # type
 
 
 @hookspec(firstresult=True)
-def fetch_instruments(*, client: BrokerClient,  # type: ignore[empty-body]
+def fetch_instruments(client: BrokerClient,  # type: ignore[empty-body]
                       progress: ProgressCallback) -> Iterable[Instrument]:
     """Download and parse the broker's master contract.
 
@@ -149,7 +149,7 @@ def fetch_instruments(*, client: BrokerClient,  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def broker_simulator(*, environ: Mapping[str, str]) -> Any:
+def broker_simulator(environ: Mapping[str, str]) -> Any:
     """Build this broker's simulator (optional, but every shipped plugin has one).
 
     Args:

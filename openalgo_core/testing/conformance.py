@@ -44,6 +44,7 @@ from ..registry import ENTRY_POINT_GROUP, Registry, defaulted_hookimpl_params
 from ..sessions import MemorySessionStore
 from .simulator import SimulatorBase
 from .transport import InProcessTransport, ServerThread
+from .universe import future_symbol, monthly_expiry
 
 __all__ = ["BrokerConformance", "Harness"]
 
@@ -70,9 +71,10 @@ class BrokerConformance:
     """The behaviour every broker plugin must show. Set ``plugin`` in a subclass."""
 
     plugin: ClassVar[Any]
-    #: (symbol, exchange) for cash orders (MIS/CNC) and for NRML orders.
+    #: (symbol, exchange) for cash orders (MIS/CNC) and for NRML orders
+    #: (default NRML: the universe's near-month NIFTY future on NFO).
     cash_symbol: ClassVar[tuple[str, str]] = ("SBIN", "NSE")
-    nrml_symbol: ClassVar[tuple[str, str]] | None = None
+    nrml_symbol: ClassVar[tuple[str, str] | None] = None
     #: the gateway's read timeout in these tests (the stall fault exceeds it).
     read_timeout: ClassVar[float] = 0.5
 
@@ -154,8 +156,8 @@ class BrokerConformance:
     def _priced(self, harness: Harness, pricetype: PriceType, product: Product) -> dict[str, Any]:
         symbol, exchange = self.cash_symbol
         if product is Product.NRML:
-            assert self.nrml_symbol, "set nrml_symbol for brokers that support NRML"
-            symbol, exchange = self.nrml_symbol
+            symbol, exchange = self.nrml_symbol or (future_symbol("NIFTY", monthly_expiry()),
+                                                    "NFO")
         inst = harness.gateway.resolve(harness.broker, symbol, exchange)
         ref = harness.sim.price(inst.token)
         tick = inst.tick_size

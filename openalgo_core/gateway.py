@@ -206,6 +206,7 @@ class Gateway:
             AuthenticationError: never logged in.
             SessionExpiredError: the stored session has expired (it is removed).
         """
+        self.info(broker)
         session = self.sessions.get(broker)
         if session is None:
             raise AuthenticationError(f"not logged in; run `openalgo login {broker}`",

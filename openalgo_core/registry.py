@@ -89,7 +89,7 @@ class Registry:
         self._callers: dict[tuple[str, str], Callable[..., Any]] = {}
         self._lock = threading.RLock()
         if entry_points is None:
-            entry_points = _installed(ENTRY_POINT_GROUP) if discover else ()
+            entry_points = _installed(group=ENTRY_POINT_GROUP) if discover else ()
         for ep in entry_points:
             self._add_record(PluginRecord(
                 id=ep.name, entry_point=ep,

@@ -1,0 +1,267 @@
+"""The ``openalgo`` command.
+
+Errors print one line (``error: ...``) and exit non-zero: 1 for a failure, 2
+for bad usage, 3 when an order's outcome is unknown. ``.env`` in the working
+directory is loaded first (existing environment variables win).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+from . import __version__
+from .config import load_env_file
+from .errors import ConfigurationError, OpenAlgoError, OrderStatusUnknownError, ValidationError
+from .gateway import Gateway
+from .models import IST, LoginChallenge, Position, Session
+
+__all__ = ["main"]
+
+
+def _print_json(data: Any, out: TextIO) -> None:
+    json.dump(data, out, indent=2, default=str)
+    out.write("\n")
+
+
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """Plain-text table; numbers right-aligned."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(isinstance(r[i], int | float | Decimal) for r in rows) and bool(rows)
+               for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def positions_table(positions: Sequence[Position]) -> str:
+    if not positions:
+        return "(no positions)"
+    return table([(p.symbol, p.exchange.value, p.product.value, p.quantity, p.average_price,
+                   p.ltp, p.pnl) for p in positions],
+                 ["symbol", "exchange", "product", "quantity", "average_price", "ltp", "pnl"])
+
+
+class Progress:
+    """A one-line download progress bar on stderr."""
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+        self.label, self.stream, self._shown = label, stream, False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total:
+            filled = int(30 * done / total)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done * 100 // total:3d}%"
+        else:
+            bar = f"{done / 1e6:8.1f} MB"
+        self.stream.write(f"\r{self.label} {bar}")
+        self.stream.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+
+
+def _session_line(session: Session) -> str:
+    return (f"logged in to {session.broker} as {session.user_id}; session valid until"
+            f" {session.expires_at.astimezone(IST):%Y-%m-%d %H:%M} IST")
+
+
+def cmd_brokers(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    records = gw.brokers(load=True)
+    rows = []
+    for r in records:
+        info = r.info
+        rows.append({"id": r.id, "distribution": r.distribution, "version": r.version,
+                     "status": r.status, "reason": r.reason,
+                     "name": info.display_name if info else None,
+                     "exchanges": sorted(info.exchanges) if info else [],
+                     "login": info.login_style if info else None})
+    if args.json:
+        _print_json(rows, out)
+    elif not rows:
+        out.write("no broker plugins installed; try `pip install openalgo-angel`\n")
+    else:
+        out.write(table([(r["id"], r["distribution"] or "-", r["version"] or "-",
+                          r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}",
+                          r["login"] or "-", " ".join(r["exchanges"])) for r in rows],
+                        ["broker", "distribution", "version", "status", "login", "exchanges"])
+                  + "\n")
+    return 0
+
+
+def cmd_login(gw: Gateway, args: argparse.Namespace, out: TextIO,
+              ask: Callable[[str], str] = input) -> int:
+    result = gw.authenticate(args.broker)
+    if isinstance(result, LoginChallenge):
+        if result.kind == "url":
+            out.write(f"Open this URL and log in:\n  {result.url}\n")
+            pasted = ask("Paste the address you were sent back to: ").strip()
+            params = dict(parse_qsl(urlsplit(pasted).query)) or dict(parse_qsl(pasted))
+        else:
+            params = {name: ask(f"{result.prompt} [{name}]: ").strip() for name in result.fields}
+        params["state"] = result.state
+        result = gw.handle_callback(args.broker, params)
+    out.write(_session_line(result) + "\n")
+    return 0
+
+
+def cmd_logout(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    gw.logout(args.broker)
+    out.write(f"logged out of {args.broker}\n")
+    return 0
+
+
+def cmd_order(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    order = {"symbol": args.symbol, "exchange": args.exchange, "action": args.action,
+             "quantity": args.quantity, "pricetype": args.pricetype, "product": args.product,
+             "price": args.price, "trigger_price": args.trigger_price,
+             "disclosed_quantity": args.disclosed_quantity, "strategy": args.strategy}
+    if args.tag:
+        order["tag"] = args.tag
+    receipt = gw.place_order(args.broker, order)
+    if args.json:
+        _print_json({"status": "success", "orderid": receipt.order_id, "tag": receipt.tag}, out)
+    else:
+        out.write(f"{receipt.order_id}\n")
+    return 0
+
+
+def cmd_positions(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    positions = gw.fetch_positions(args.broker)
+    if args.json:
+        _print_json([p.model_dump(mode="json") for p in positions], out)
+    else:
+        out.write(positions_table(positions) + "\n")
+    return 0
+
+
+def cmd_instruments(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    progress = Progress(f"{args.broker} master contract")
+    try:
+        index = gw.instruments(args.broker, refresh=args.refresh, progress=progress)
+    finally:
+        progress.finish()
+    if args.search:
+        hits = index.search(args.search, limit=args.limit)
+        out.write(table([(i.symbol, i.exchange, i.broker_symbol, i.token, i.lot_size,
+                          i.tick_size, i.expiry or "") for i in hits],
+                        ["symbol", "exchange", "broker_symbol", "token", "lot", "tick", "expiry"])
+                  + "\n")
+    else:
+        out.write(f"{len(index)} instruments cached for {args.broker}\n")
+    return 0
+
+
+def cmd_sim(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from .testing.transport import ServerThread, free_port
+    except ImportError:
+        raise ConfigurationError("simulators need the testing extra:"
+                                 " pip install 'openalgo-core[testing]'") from None
+    sim = gw.registry.call(args.broker, "broker_simulator", environ=os.environ)
+    server = ServerThread(sim.app, host=args.host, port=args.port or free_port(args.host))
+    server.start()
+    out.write(f"{args.broker} simulator listening on {server.url}\n"
+              f"point the plugin at it:  export OPENALGO_{args.broker.upper()}_BASE_URL="
+              f"{server.url}\n(Ctrl-C to stop)\n")
+    out.flush()
+    try:
+        server.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openalgo", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"openalgo-core {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("brokers", help="list installed broker plugins")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_brokers)
+
+    for name, run, text in (("login", cmd_login, "log in and store the session"),
+                            ("logout", cmd_logout, "forget the stored session")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("broker")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("order", help="place one order and print its id")
+    p.add_argument("broker")
+    p.add_argument("--symbol", required=True)
+    p.add_argument("--exchange", required=True)
+    p.add_argument("--action", required=True, type=str.upper, choices=["BUY", "SELL"])
+    p.add_argument("--quantity", required=True)
+    p.add_argument("--pricetype", default="MARKET", type=str.upper,
+                   choices=["MARKET", "LIMIT", "SL", "SL-M"])
+    p.add_argument("--product", default="MIS", type=str.upper, choices=["MIS", "CNC", "NRML"])
+    p.add_argument("--price", default="0")
+    p.add_argument("--trigger-price", default="0")
+    p.add_argument("--disclosed-quantity", default="0")
+    p.add_argument("--strategy", default="cli")
+    p.add_argument("--tag", default=None, help="your own unique order tag")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_order)
+
+    p = sub.add_parser("positions", help="show the position book")
+    p.add_argument("broker")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_positions)
+
+    p = sub.add_parser("instruments", help="download (once a day) and search the master contract")
+    p.add_argument("broker")
+    p.add_argument("--search", default=None)
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--refresh", action="store_true", help="download even if cached today")
+    p.set_defaults(run=cmd_instruments)
+
+    p = sub.add_parser("sim", help="serve a broker's simulator until interrupted")
+    p.add_argument("broker")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.set_defaults(run=cmd_sim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         gateway: Gateway | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    load_env_file(".env")
+    try:
+        gw = gateway or Gateway()
+        code: int = args.run(gw, args, out)
+        return code
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OrderStatusUnknownError as exc:
+        print(f"error: {exc} (tag {exc.tag}); check the order book before retrying",
+              file=sys.stderr)
+        return 3
+    except OpenAlgoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

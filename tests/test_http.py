@@ -1,0 +1,226 @@
+"""Retry rules, pacing, base-URL override and redaction of BrokerClient."""
+
+import logging
+import threading
+
+import httpx
+import pytest
+
+from openalgo_core import (
+    BrokerConnectionError,
+    BrokerResponseError,
+    BrokerServerError,
+    OrderStatusUnknownError,
+    RateLimitError,
+    RetryPolicy,
+    UnreadableOrderReplyError,
+)
+from openalgo_core.http import BrokerClient, RateLimiter, parse_json
+from tests.fakebroker.plugin import INFO
+
+URL = "https://api.fake.example/api/x"
+
+
+def client_with(handler, sleeps: list[float], **kw) -> BrokerClient:  # type: ignore[no-untyped-def]
+    return BrokerClient(INFO, transport=httpx.MockTransport(handler), limiters={},
+                        retry=RetryPolicy(attempts=3), sleep=sleeps.append, **kw)
+
+
+def scripted(*steps):  # type: ignore[no-untyped-def]
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        step = steps[min(len(calls), len(steps)) - 1]
+        if isinstance(step, Exception):
+            raise step
+        return step
+    return handler, calls
+
+
+def test_read_retries_5xx_then_succeeds() -> None:
+    sleeps: list[float] = []
+    handler, calls = scripted(httpx.Response(503), httpx.Response(502), httpx.Response(200))
+    assert client_with(handler, sleeps).request("GET", URL, kind="read").status_code == 200
+    assert len(calls) == 3 and len(sleeps) == 2
+
+
+def test_read_gives_up_with_server_error() -> None:
+    handler, calls = scripted(httpx.Response(500, text="boom"))
+    with pytest.raises(BrokerServerError) as info:
+        client_with(handler, []).request("GET", URL, kind="read")
+    assert len(calls) == 3 and info.value.raw == "boom" and info.value.status_code == 500
+
+
+def test_read_retries_timeouts() -> None:
+    handler, calls = scripted(httpx.ReadTimeout("slow"), httpx.Response(200))
+    assert client_with(handler, []).request("GET", URL, kind="read").status_code == 200
+    assert len(calls) == 2
+
+
+def test_order_is_never_resent_after_5xx() -> None:
+    handler, calls = scripted(httpx.Response(502), httpx.Response(200))
+    with pytest.raises(OrderStatusUnknownError) as info:
+        client_with(handler, []).request("POST", URL, kind="order", tag="oaTAG")
+    assert len(calls) == 1 and info.value.tag == "oaTAG"
+
+
+@pytest.mark.parametrize("exc", [httpx.ReadTimeout("t"), httpx.RemoteProtocolError("gone"),
+                                 httpx.ReadError("reset"), httpx.WriteError("half")])
+def test_order_is_never_resent_once_it_may_have_left(exc: Exception) -> None:
+    handler, calls = scripted(exc, httpx.Response(200))
+    with pytest.raises(OrderStatusUnknownError):
+        client_with(handler, []).request("POST", URL, kind="order", tag="t1")
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ConnectTimeout("t")])
+def test_order_retried_when_it_never_left(exc: Exception) -> None:
+    handler, calls = scripted(exc, httpx.Response(200))
+    assert client_with(handler, []).request("POST", URL, kind="order", tag="t").status_code == 200
+    assert len(calls) == 2
+
+
+def test_order_connect_failures_exhausted() -> None:
+    handler, calls = scripted(httpx.ConnectError("refused"))
+    with pytest.raises(BrokerConnectionError):
+        client_with(handler, []).request("POST", URL, kind="order", tag="t")
+    assert len(calls) == 3
+
+
+def test_order_429_retried_honouring_retry_after() -> None:
+    sleeps: list[float] = []
+    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": "2"}),
+                              httpx.Response(200))
+    assert client_with(handler, sleeps).request("POST", URL, kind="order").status_code == 200
+    assert sleeps == [2.0] and len(calls) == 2
+
+
+def test_retry_after_too_long_raises_at_once() -> None:
+    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": "60"}))
+    with pytest.raises(RateLimitError) as info:
+        client_with(handler, []).request("GET", URL, kind="read")
+    assert info.value.retry_after == 60 and len(calls) == 1
+
+
+def test_plain_text_rate_limit_marker_recognised() -> None:
+    info = INFO.model_copy(update={"rate_limit_markers": ("exceeding access rate",)})
+    handler, calls = scripted(httpx.Response(
+        403, text="Access denied because of exceeding access rate"))
+    client = BrokerClient(info, transport=httpx.MockTransport(handler), limiters={},
+                          sleep=lambda s: None)
+    with pytest.raises(RateLimitError):
+        client.request("GET", URL, kind="read")
+    assert len(calls) == 3
+
+
+def test_login_is_never_retried() -> None:
+    handler, calls = scripted(httpx.ConnectError("refused"), httpx.Response(200))
+    with pytest.raises(BrokerConnectionError):
+        client_with(handler, []).request("POST", URL, kind="login")
+    handler, calls = scripted(httpx.Response(429), httpx.Response(200))
+    with pytest.raises(RateLimitError):
+        client_with(handler, []).request("POST", URL, kind="login")
+    assert len(calls) == 1
+
+
+def test_4xx_is_returned_for_the_plugin_to_map() -> None:
+    handler, _ = scripted(httpx.Response(400, json={"status": False}))
+    assert client_with(handler, []).request("POST", URL, kind="order").status_code == 400
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    policy = RetryPolicy(base_delay=1, max_delay=3)
+    delays = [policy.delay(attempt) for attempt in range(1, 10) for _ in range(20)]
+    assert all(0 <= d <= 3 for d in delays) and len(set(delays)) > 10
+
+
+def test_base_url_override_keeps_real_paths() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200)
+    client = BrokerClient(INFO, base_url="http://127.0.0.1:9000/sim",
+                          transport=httpx.MockTransport(handler), limiters={})
+    client.request("GET", client.url("api", "/api/positions?x=1"), kind="read")
+    client.request("GET", client.url("files", "/instruments.csv"), kind="read")
+    assert seen == ["http://127.0.0.1:9000/sim/api/positions?x=1",
+                    "http://127.0.0.1:9000/sim/instruments.csv"]
+
+
+def test_logs_have_no_query_values_or_headers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="openalgo.http")
+    handler, _ = scripted(httpx.Response(200))
+    client = client_with(handler, [])
+    client.request("GET", URL + "?api_key=topsecret", kind="read",
+                   headers={"Authorization": "Bearer jwt-topsecret"})
+    assert "/api/x" in caplog.text and "topsecret" not in caplog.text
+
+
+def test_parse_json_typed_errors() -> None:
+    request = httpx.Request("POST", URL)
+    bad = httpx.Response(200, text="<html>", request=request)
+    with pytest.raises(BrokerResponseError) as info:
+        parse_json(bad, "fake")
+    assert not isinstance(info.value, OrderStatusUnknownError)
+    with pytest.raises(UnreadableOrderReplyError) as order_info:
+        parse_json(bad, "fake", order_tag="oa1")
+    assert order_info.value.tag == "oa1"
+
+
+def test_download_reports_progress() -> None:
+    body = b"x" * 200_000
+    handler, _ = scripted(httpx.Response(200, content=body))
+    seen: list[tuple[int, int | None]] = []
+    data = client_with(handler, []).download(URL, progress=lambda d, t: seen.append((d, t)),
+                                             chunk_size=65536)
+    assert data == body and seen[-1] == (200_000, 200_000) and len(seen) >= 3
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_pacer_spaces_a_burst_to_the_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(20, clock=clock, sleep=clock.sleep)
+    for _ in range(200):
+        limiter.acquire()
+    # 199 gaps at 20/s with 3 % headroom: ~10.26 s; never faster than the limit.
+    assert 199 / 20 <= clock.now <= 199 / (20 * 0.96)
+
+
+def test_pacer_allows_declared_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, burst=5, clock=clock, sleep=clock.sleep)
+    waits = [limiter.acquire() for _ in range(5)]
+    assert waits == [0.0] * 5 and limiter.acquire() > 0
+
+
+def test_pacer_is_shared_safely_across_threads() -> None:
+    slots: list[float] = []
+    lock = threading.Lock()
+    limiter = RateLimiter(1000, clock=lambda: 0.0, sleep=lambda s: None)
+
+    def worker() -> None:
+        for _ in range(50):
+            waited = limiter.acquire()
+            with lock:
+                slots.append(waited)
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(round(s, 9) for s in slots)) == 400  # every request got its own slot

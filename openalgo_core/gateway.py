@@ -279,8 +279,9 @@ class Gateway:
             OrderStatusUnknownError: sent, outcome unknown; ``.tag`` finds it again.
             AuthenticationError / SessionExpiredError: log in (again) first.
         """
-        order, instrument = self.validate_order(broker, order)
+        order = order_from(order)
         session = self.session(broker)
+        order, instrument = self.validate_order(broker, order)
         receipt = self._call(broker, "place_order", order=order, instrument=instrument,
                              session=session, credentials=self.credentials(broker),
                              client=self.client(broker))

@@ -1,0 +1,1 @@
+"""Deliberately bad and partial plugins for the registry tests."""

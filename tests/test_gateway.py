@@ -1,0 +1,161 @@
+"""The embedding API, end to end against the fake broker in-process."""
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+
+from openalgo_core import (
+    AuthenticationError,
+    Gateway,
+    LoginChallenge,
+    MemorySessionStore,
+    MissingCredentialsError,
+    PluginNotFoundError,
+    Registry,
+    Session,
+    SessionExpiredError,
+    UnknownSymbolError,
+    ValidationError,
+    new_session,
+)
+from openalgo_core.testing import InProcessTransport
+from tests.fakebroker import plugin as fake_plugin
+from tests.fakebroker.simulator import FakeSimulator
+
+ORDER = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1}
+
+
+def login(gw: Gateway) -> Session:
+    result = gw.authenticate("fake")
+    assert isinstance(result, Session)
+    return result
+
+
+def test_totp_login_is_unattended_and_stored(gateway: Gateway) -> None:
+    session = login(gateway)
+    assert gateway.session("fake") == session and session.user_id == "C42"
+
+
+def test_order_and_positions(gateway: Gateway, fake_sim: FakeSimulator) -> None:
+    login(gateway)
+    receipt = gateway.place_order("fake", ORDER)
+    assert receipt.order_id and receipt.tag and receipt.tag.startswith("oa")
+    (booked,) = fake_sim.book.orders.values()
+    assert booked.tag == receipt.tag and booked.token == "3045"
+    (row,) = gateway.fetch_positions("fake")
+    assert (row.symbol, row.quantity) == ("SBIN", 1)
+
+
+def test_validation_happens_before_the_network(gateway: Gateway, fake_sim: FakeSimulator) -> None:
+    login(gateway)
+    gateway.instruments("fake")
+    before = fake_sim.stats["requests"]
+    with pytest.raises(ValidationError, match="quantity"):
+        gateway.place_order("fake", {**ORDER, "quantity": 0})
+    with pytest.raises(ValidationError, match="does not support MCX"):
+        gateway.place_order("fake", {**ORDER, "exchange": "MCX", "product": "NRML"})
+    with pytest.raises(UnknownSymbolError, match="SBIN"):
+        gateway.place_order("fake", {**ORDER, "symbol": "SBI"})
+    nifty_fut = next(i for i in gateway.instruments("fake").search("NIFTY") if
+                     i.instrument_type == "EQ" and i.lot_size == 75)
+    with pytest.raises(ValidationError, match="lot size 75"):
+        gateway.place_order("fake", {**ORDER, "symbol": nifty_fut.symbol, "exchange": "NFO",
+                                     "product": "NRML", "quantity": 10})
+    assert fake_sim.stats["requests"] == before
+
+
+def test_not_logged_in_and_expired_sessions(gateway: Gateway, fake_sim: FakeSimulator) -> None:
+    with pytest.raises(AuthenticationError, match="not logged in"):
+        gateway.place_order("fake", ORDER)
+    stale = new_session("fake", "C42", "old", now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    gateway.sessions.put(stale)
+    with pytest.raises(SessionExpiredError, match="log in again"):
+        gateway.fetch_positions("fake")
+    assert gateway.sessions.get("fake") is None
+    assert fake_sim.stats["requests"] == 0
+
+
+def test_unknown_broker(gateway: Gateway) -> None:
+    with pytest.raises(PluginNotFoundError):
+        gateway.fetch_positions("zerodha")
+
+
+def test_missing_credentials_name_the_variables(gateway: Gateway,
+                                                fake_env: dict[str, str]) -> None:
+    del fake_env["OPENALGO_FAKE_PIN"]
+    with pytest.raises(MissingCredentialsError, match="OPENALGO_FAKE_PIN"):
+        gateway.authenticate("fake")
+
+
+def test_code_challenge_accepts_only_the_issued_state_once(
+        gateway: Gateway, fake_env: dict[str, str]) -> None:
+    from openalgo_core import totp_now
+
+    secret = fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")
+    challenge = gateway.authenticate("fake")
+    assert isinstance(challenge, LoginChallenge) and challenge.kind == "code"
+    with pytest.raises(AuthenticationError, match="state"):
+        gateway.handle_callback("fake", {"state": "forged", "code": totp_now(secret)})
+    fake_env["OPENALGO_FAKE_TOTP_SECRET"] = secret  # the simulator still knows it
+    session = gateway.handle_callback("fake", {"state": challenge.state,
+                                               "code": totp_now(secret)})
+    assert isinstance(session, Session)
+    with pytest.raises(AuthenticationError, match="already used"):
+        gateway.handle_callback("fake", {"state": challenge.state, "code": totp_now(secret)})
+
+
+def test_challenges_expire(fake_env: dict[str, str], fake_sim: FakeSimulator,
+                           tmp_path: Path) -> None:
+    now = [dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)]
+    registry = Registry(environ=fake_env, discover=False)
+    registry.register_broker(fake_plugin)
+    del fake_env["OPENALGO_FAKE_TOTP_SECRET"]
+    with Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path, transports={"fake": InProcessTransport(fake_sim.app)},
+                 clock=lambda: now[0]) as gw:
+        challenge = gw.authenticate("fake")
+        assert isinstance(challenge, LoginChallenge)
+        now[0] += dt.timedelta(minutes=16)
+        with pytest.raises(AuthenticationError, match="expired"):
+            gw.handle_callback("fake", {"state": challenge.state, "code": "123456"})
+
+
+def test_instruments_download_once_a_day_across_gateways(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path) -> None:
+    def make() -> Gateway:
+        registry = Registry(environ=fake_env, discover=False)
+        registry.register_broker(fake_plugin)
+        return Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                       cache_dir=tmp_path, transports={"fake": InProcessTransport(fake_sim.app)})
+    with make() as first:
+        assert first.instruments("fake").resolve("SBIN", "NSE").token == "3045"
+        first.instruments("fake")
+    with make() as second:
+        assert len(second.instruments("fake")) == len(fake_sim.listings)
+    assert fake_sim.stats["requests"] == 1
+    with make() as third:
+        third.instruments("fake", refresh=True)
+    assert fake_sim.stats["requests"] == 2
+
+
+def test_concurrent_orders_from_threads_get_unique_tags(gateway: Gateway,
+                                                         fake_sim: FakeSimulator) -> None:
+    login(gateway)
+    gateway.instruments("fake")
+    receipts = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            receipt = gateway.place_order("fake", ORDER)
+            with lock:
+                receipts.append(receipt)
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r.tag for r in receipts}) == len({r.order_id for r in receipts}) == 80
+    assert len(fake_sim.book.orders) == 80

@@ -1,0 +1,108 @@
+"""Symbol index, daily cache, and lot/tick checks."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from openalgo_core import Instrument, InstrumentIndex, UnknownSymbolError, ValidationError
+from openalgo_core.instruments import InstrumentCache, check_order
+from openalgo_core.models import order_from
+
+ROWS = [
+    Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "3045", "SBIN"),
+    Instrument("SBIN", "NSE", "SBIN-BE", "NSE", "9999", "SBIN"),  # later duplicate: ignored
+    Instrument("SBIN", "BSE", "SBIN", "BSE", "500112", "SBIN"),
+    Instrument("NIFTY28MAR24FUT", "NFO", "NIFTY28MAR24FUT", "NFO", "35863", "NIFTY", "FUT", 75,
+               Decimal("0.05"), dt.date(2024, 3, 28)),
+    Instrument("VEDL25APR24292.5CE", "NFO", "VEDL25APR24292.5CE", "NFO", "77", "VEDL", "CE",
+               1150, Decimal("0.05"), dt.date(2024, 4, 25), Decimal("292.5"), "CE"),
+    Instrument("USDINR10MAY24FUT", "CDS", "USDINR24MAYFUT", "CDS", "1234", "USDINR", "FUT", 1000,
+               Decimal("0.0025"), dt.date(2024, 5, 10)),
+]
+
+
+@pytest.fixture
+def index() -> InstrumentIndex:
+    return InstrumentIndex.from_instruments("angel", ROWS)
+
+
+def test_resolve_and_reverse_lookups(index: InstrumentIndex) -> None:
+    assert index.resolve("SBIN", "NSE").broker_symbol == "SBIN-EQ"  # first row wins
+    assert index.resolve("SBIN", "BSE").token == "500112"
+    assert index.by_token("35863", "NFO").symbol == "NIFTY28MAR24FUT"  # type: ignore[union-attr]
+    assert index.by_broker_symbol("USDINR24MAYFUT", "CDS").symbol == "USDINR10MAY24FUT"  # type: ignore[union-attr]
+    assert index.by_token("35863", "NSE") is None
+    assert index.get("SBIN", "NFO") is None
+    assert len(index) == len(ROWS)
+
+
+def test_unknown_symbol_suggests_close_matches(index: InstrumentIndex) -> None:
+    with pytest.raises(UnknownSymbolError) as info:
+        index.resolve("SBINN", "NSE")
+    assert info.value.suggestions == ("SBIN",)
+    with pytest.raises(UnknownSymbolError) as info:
+        index.resolve("NIFTY28MAR24FU", "NFO")
+    assert "NIFTY28MAR24FUT" in info.value.suggestions
+
+
+def test_search(index: InstrumentIndex) -> None:
+    assert [i.symbol for i in index.search("vedl")] == ["VEDL25APR24292.5CE"]
+    assert len(index.search("SBIN", limit=1)) == 1
+
+
+def test_cache_roundtrip_is_exact(index: InstrumentIndex, tmp_path: Path) -> None:
+    cache = InstrumentCache(tmp_path)
+    day = dt.date(2026, 11, 20)
+    cache.save(index, day)
+    loaded = cache.load("angel", day)
+    assert loaded is not None
+    assert list(loaded) == [r for r in ROWS]
+    assert loaded.resolve("VEDL25APR24292.5CE", "NFO").strike == Decimal("292.5")
+    assert loaded.by_token("1234", "CDS").tick_size == Decimal("0.0025")  # type: ignore[union-attr]
+
+
+def test_cache_is_per_day_and_replaces_old_days(index: InstrumentIndex, tmp_path: Path) -> None:
+    cache = InstrumentCache(tmp_path)
+    cache.save(index, dt.date(2026, 11, 19))
+    assert cache.load("angel", dt.date(2026, 11, 20)) is None
+    cache.save(index, dt.date(2026, 11, 20))
+    assert [p.name for p in tmp_path.iterdir()] == ["instruments-angel-20261120.txt"]
+
+
+def test_corrupt_cache_is_ignored(index: InstrumentIndex, tmp_path: Path) -> None:
+    cache = InstrumentCache(tmp_path)
+    day = dt.date(2026, 11, 20)
+    path = cache.save(index, day)
+    path.write_text(path.read_text()[:-40])
+    assert cache.load("angel", day) is None
+    path.write_text("not json\n")
+    assert cache.load("angel", day) is None
+
+
+def test_separator_in_data_does_not_corrupt_cache(tmp_path: Path) -> None:
+    odd = InstrumentIndex.from_instruments("x", [
+        Instrument("A", "NSE", "A", "NSE", "1", "name with\nnewline and \x1f sep")])
+    cache = InstrumentCache(tmp_path)
+    cache.save(odd, dt.date(2026, 1, 1))
+    loaded = cache.load("x", dt.date(2026, 1, 1))
+    assert loaded is not None and loaded.resolve("A", "NSE").token == "1"
+
+
+def test_lot_and_tick_checked_before_sending(index: InstrumentIndex) -> None:
+    fut = index.resolve("NIFTY28MAR24FUT", "NFO")
+    base = {"symbol": fut.symbol, "exchange": "NFO", "action": "BUY", "product": "NRML"}
+    check_order(order_from({**base, "quantity": 150}), fut)
+    with pytest.raises(ValidationError, match="lot size 75") as info:
+        check_order(order_from({**base, "quantity": 100}), fut)
+    assert info.value.field == "quantity"
+    with pytest.raises(ValidationError, match="tick size 0.05"):
+        check_order(order_from({**base, "quantity": 75, "pricetype": "LIMIT",
+                                "price": "100.03"}), fut)
+    check_order(order_from({**base, "quantity": 75, "pricetype": "LIMIT", "price": "100.05"}),
+                fut)
+    cds = index.resolve("USDINR10MAY24FUT", "CDS")
+    check_order(order_from({"symbol": cds.symbol, "exchange": "CDS", "action": "SELL",
+                            "quantity": 1000, "pricetype": "SL", "price": "83.5025",
+                            "trigger_price": "83.5050", "product": "NRML"}), cds)

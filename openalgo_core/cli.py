@@ -81,7 +81,7 @@ def _session_line(session: Session) -> str:
 
 def cmd_brokers(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     records = gw.brokers(load=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in records:
         info = r.info
         rows.append({"id": r.id, "distribution": r.distribution, "version": r.version,

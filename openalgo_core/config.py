@@ -129,7 +129,7 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None,
             continue
         raw = raw.strip().strip("'\"")
         values[spec.name] = SecretStr(raw) if spec.secret else raw
-    wanted = [s.name for s in info.credentials if s.required]
+    wanted: list[str] = [s.name for s in info.credentials if s.required]
     wanted += [f for f in (check or ()) if f not in wanted]
     missing = [f for f in wanted if f not in values]
     if missing:

@@ -1,8 +1,9 @@
 """The broker contract: one hookspec per operation (pluggy project ``"openalgo"``).
 
 Every operation hook is ``firstresult=True`` and is called with keyword
-arguments only (the registry never passes positionals). A broker's hookimpls take whichever of the arguments they need and
-declare no defaulted parameters (pluggy would silently never pass them).
+arguments only (the registry never passes positionals). A broker's hookimpls
+take whichever of the arguments they need and declare no defaulted parameters
+(pluggy would silently never pass them).
 Returning ``None`` means "not supported" and surfaces as
 :class:`~openalgo_core.errors.UnsupportedOperationError`.
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from .models import BrokerInfo, Instrument, LoginChallenge, OrderReceipt, OrderRequest, Position
-from .models import Session as BrokerSession
+from .models import Session
 
 if TYPE_CHECKING:
     from .config import Credentials
@@ -43,7 +44,7 @@ def broker_info() -> BrokerInfo:  # type: ignore[empty-body]
 
 @hookspec(firstresult=True)
 def authenticate(credentials: Credentials,  # type: ignore[empty-body]
-                 client: BrokerClient) -> BrokerSession | LoginChallenge:
+                 client: BrokerClient) -> Session | LoginChallenge:
     """Log in with stored credentials.
 
     Args:
@@ -64,7 +65,7 @@ def authenticate(credentials: Credentials,  # type: ignore[empty-body]
 
 @hookspec(firstresult=True)
 def handle_callback(credentials: Credentials, client: BrokerClient,  # type: ignore[empty-body]
-                    challenge: LoginChallenge, params: Mapping[str, str]) -> BrokerSession:
+                    challenge: LoginChallenge, params: Mapping[str, str]) -> Session:
     """Finish a login from what the broker or the user's form sent back.
 
     Args:
@@ -84,7 +85,7 @@ def handle_callback(credentials: Credentials, client: BrokerClient,  # type: ign
 
 @hookspec(firstresult=True)
 def place_order(order: OrderRequest, instrument: Instrument,  # type: ignore[empty-body]
-                session: BrokerSession, credentials: Credentials,
+                session: Session, credentials: Credentials,
                 client: BrokerClient) -> OrderReceipt:
     """Send one order; return the broker's acknowledgement (not a fill).
 
@@ -110,7 +111,7 @@ def place_order(order: OrderRequest, instrument: Instrument,  # type: ignore[emp
 
 
 @hookspec(firstresult=True)
-def fetch_positions(session: BrokerSession, credentials: Credentials,  # type: ignore[empty-body]
+def fetch_positions(session: Session, credentials: Credentials,  # type: ignore[empty-body]
                     client: BrokerClient, instruments: InstrumentIndex) -> list[Position]:
     """Read the day's position book.
 

@@ -15,7 +15,7 @@ import difflib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,7 +109,7 @@ class InstrumentIndex:
     def __len__(self) -> int:
         return self._n
 
-    def __iter__(self) -> Iterable[Instrument]:  # type: ignore[misc]
+    def __iter__(self) -> Iterator[Instrument]:
         return (self._row(i) for i in range(self._n))
 
     def get(self, symbol: str, exchange: str) -> Instrument | None:

@@ -149,7 +149,8 @@ class OrderRequest(BaseModel):
         if self.exchange in INDEX_EXCHANGES:
             raise ValueError(f"exchange: {self.exchange} is an index exchange and takes no orders")
         if self.product is Product.CNC and self.exchange not in CASH_EXCHANGES:
-            raise ValueError(f"product: CNC is only for cash exchanges (NSE, BSE), not {self.exchange}")
+            raise ValueError(
+                f"product: CNC is only for cash exchanges (NSE, BSE), not {self.exchange}")
         if not 0 <= self.disclosed_quantity <= self.quantity:
             raise ValueError(
                 f"disclosed_quantity: must be between 0 and quantity ({self.quantity}),"
@@ -162,7 +163,8 @@ class OrderRequest(BaseModel):
         if pt in (PriceType.MARKET, PriceType.SL_M) and p != 0:
             raise ValueError(f"price: {pt} orders take no price (got {p}); use LIMIT or SL")
         if pt in (PriceType.MARKET, PriceType.LIMIT) and t != 0:
-            raise ValueError(f"trigger_price: {pt} orders take no trigger (got {t}); use SL or SL-M")
+            raise ValueError(
+                f"trigger_price: {pt} orders take no trigger (got {t}); use SL or SL-M")
         if pt is PriceType.SL:
             if self.action is Action.BUY and t > p:
                 raise ValueError(f"trigger_price: for a BUY SL order it must be <= price ({p})")

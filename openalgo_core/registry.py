@@ -9,6 +9,7 @@ broker keeps working. Nothing else in openalgo calls ``pm.hook``.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import threading
@@ -114,10 +115,8 @@ class Registry:
         """Try to load every enabled broker; failures are recorded, not raised."""
         for record in self.records():
             if record.status != "disabled":
-                try:
+                with contextlib.suppress(PluginError):
                     self.load(record.id)
-                except PluginError:
-                    pass
         return self.records()
 
     # -- registration ------------------------------------------------------------
@@ -173,7 +172,8 @@ class Registry:
             try:
                 plugin = record.entry_point.load()
             except Exception as exc:  # any import-time failure
-                record.status, record.reason = "broken", f"import failed: {type(exc).__name__}: {exc}"
+                record.status = "broken"
+                record.reason = f"import failed: {type(exc).__name__}: {exc}"
                 raise PluginLoadError(broker, record.reason) from exc
             try:
                 self._activate(record, plugin)
@@ -187,7 +187,7 @@ class Registry:
 
     def _info_of(self, plugin: object, name: str | None) -> BrokerInfo:
         func = getattr(plugin, "broker_info", None)
-        label = name or getattr(plugin, "__name__", type(plugin).__name__)
+        label = str(name or getattr(plugin, "__name__", type(plugin).__name__))
         if func is None or not callable(func):
             raise PluginLoadError(label, "plugin has no broker_info hookimpl")
         try:

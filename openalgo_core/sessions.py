@@ -67,8 +67,10 @@ def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         key = file.read_bytes().strip()
-        if file.stat().st_mode & 0o077:
-            raise ConfigurationError(f"{file} must not be readable by others (chmod 600)")
+        mode = file.stat().st_mode
+        if mode & 0o077:
+            raise ConfigurationError(f"{file} must not be readable by others (chmod 600)"
+                                     ) from None
         return key
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as out:

@@ -141,7 +141,7 @@ def test_session_hides_tokens() -> None:
 
 def test_session_times_must_be_aware() -> None:
     with pytest.raises(ValueError):
-        new_session("angel", "A1", "t", now=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+        new_session("angel", "A1", "t", now=dt.datetime(2026, 1, 1))
 
 
 def test_order_request_validates_on_direct_construction_too() -> None:

@@ -63,7 +63,7 @@ def test_load_errors_are_typed() -> None:
         registry.load("broken")
     with pytest.raises(IncompatiblePluginError):
         registry.load("oldbroker")
-    with pytest.raises(PluginNotFoundError, match="available: .*fake"):
+    with pytest.raises(PluginNotFoundError, match=r"available: .*fake"):
         registry.load("zerodha")
 
 

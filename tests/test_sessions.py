@@ -81,7 +81,7 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
                 store.put(session(broker=f"b{n}", token=f"tok-{n}-{i}"))
                 got = store.get(f"b{n}")
                 assert got is not None and got.access_token.get_secret_value() == f"tok-{n}-{i}"
-        except BaseException as exc:  # noqa: BLE001 - collected for the assert below
+        except BaseException as exc:
             errors.append(exc)
     threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
     for t in threads:

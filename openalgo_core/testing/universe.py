@@ -15,8 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Listing", "big_universe", "monthly_expiry", "option_symbol", "future_symbol",
-           "universe"]
+__all__ = [
+    "Listing",
+    "big_universe",
+    "future_symbol",
+    "monthly_expiry",
+    "option_symbol",
+    "universe",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from .models import BrokerInfo, Instrument, LoginChallenge, OrderReceipt, OrderRequest, Position
-from .models import Session
+from .models import (
+    BrokerInfo,
+    Instrument,
+    LoginChallenge,
+    OrderReceipt,
+    OrderRequest,
+    Position,
+    Session,
+)
 
 if TYPE_CHECKING:
     from .config import Credentials

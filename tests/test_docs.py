@@ -53,7 +53,7 @@ def test_every_hook_has_a_test() -> None:
 
 
 def test_operation_hooks_are_firstresult() -> None:
-    for name in hookspecs.OPERATION_HOOKS + ("broker_info", "broker_simulator"):
+    for name in (*hookspecs.OPERATION_HOOKS, "broker_info", "broker_simulator"):
         opts = getattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec")
         assert opts["firstresult"] is True, name
     assert isinstance(hookspecs.hookimpl, pluggy.HookimplMarker)

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
@@ -56,8 +56,8 @@ def positions_table(positions: Sequence[Position]) -> str:
 class Progress:
     """A one-line download progress bar on stderr."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
-        self.label, self.stream, self._shown = label, stream, False
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label, self.stream, self._shown = label, stream or sys.stderr, False
 
     def __call__(self, done: int, total: int | None) -> None:
         if total:
@@ -102,16 +102,15 @@ def cmd_brokers(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def cmd_login(gw: Gateway, args: argparse.Namespace, out: TextIO,
-              ask: Callable[[str], str] = input) -> int:
+def cmd_login(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     result = gw.authenticate(args.broker)
     if isinstance(result, LoginChallenge):
         if result.kind == "url":
             out.write(f"Open this URL and log in:\n  {result.url}\n")
-            pasted = ask("Paste the address you were sent back to: ").strip()
+            pasted = input("Paste the address you were sent back to: ").strip()
             params = dict(parse_qsl(urlsplit(pasted).query)) or dict(parse_qsl(pasted))
         else:
-            params = {name: ask(f"{result.prompt} [{name}]: ").strip() for name in result.fields}
+            params = {name: input(f"{result.prompt} [{name}]: ").strip() for name in result.fields}
         params["state"] = result.state
         result = gw.handle_callback(args.broker, params)
     out.write(_session_line(result) + "\n")

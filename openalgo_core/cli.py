@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import __version__
 from .config import load_env_file
 from .errors import ConfigurationError, OpenAlgoError, OrderStatusUnknownError, ValidationError
-from .gateway import Gateway
+from .gateway import Gateway, default_home
 from .models import IST, LoginChallenge, Position, Session
 
 __all__ = ["main"]
@@ -184,6 +184,68 @@ def cmd_sim(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _server_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise ConfigurationError("the gateway needs the server extra:"
+                                 " pip install 'openalgo-core[server]'") from None
+
+
+def serve_address(host: str | None, port: int | None) -> tuple[str, int]:
+    """--host/--port, else REDIRECT_URL's host and port, else 127.0.0.1:5000."""
+    redirect = urlsplit(os.environ.get("REDIRECT_URL", "").strip().strip("'\""))
+    return (host or redirect.hostname or "127.0.0.1",
+            port or redirect.port or 5000)
+
+
+def cmd_serve(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    _server_extra()
+    import uvicorn
+
+    from .server import ApiKeys, create_app
+
+    host, port = serve_address(args.host, args.port)
+    keys = ApiKeys(os.environ, default_home())
+    if not keys.configured:
+        print("warning: no API key; every /api/v1 call will be refused with 403."
+              " Run `openalgo apikey` or set OPENALGO_API_KEY.", file=sys.stderr)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {host}: reachable from other machines", file=sys.stderr)
+    out.write(f"openalgo gateway on http://{host}:{port}  (API docs: /docs)\n")
+    out.flush()
+    uvicorn.run(create_app(gw, api_keys=keys), host=host, port=port, log_level="warning")
+    return 0
+
+
+def cmd_apikey(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    from .server.apikeys import create_api_key
+
+    key = create_api_key(default_home())
+    out.write(f"{key}\n")
+    print("This key is shown once; only its hash is stored. Send it as `apikey`"
+          " (or the X-API-KEY header).", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    _server_extra()
+    try:
+        from .demo import run_demo
+    except ImportError:
+        raise ConfigurationError("the demo needs the testing extra:"
+                                 " pip install 'openalgo-core[testing,server]'") from None
+    return run_demo(out, registry=gw.registry, table=_rows_table)
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(no positions)"
+    headers = list(rows[0])
+    return table([[row[h] for h in headers] for row in rows], headers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openalgo", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"openalgo-core {__version__}")
@@ -233,6 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.set_defaults(run=cmd_sim)
+
+    p = sub.add_parser("serve", help="run the OpenAlgo-compatible REST gateway and dashboard")
+    p.add_argument("--host", default=None, help="default: REDIRECT_URL's host, or 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default: REDIRECT_URL's port, or 5000")
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("apikey", help="create the gateway's API key (printed once)")
+    p.set_defaults(run=cmd_apikey)
+
+    p = sub.add_parser("demo", help="every installed broker, end to end, on local simulators")
+    p.set_defaults(run=cmd_demo)
     return parser
 
 

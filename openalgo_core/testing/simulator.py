@@ -47,7 +47,8 @@ from starlette.routing import BaseRoute, Route
 from .transport import ConnectionDropped
 from .universe import Listing, universe
 
-__all__ = ["Faults", "OrderBook", "PositionRow", "SimOrder", "SimulatorBase"]
+__all__ = ["Faults", "OrderBook", "PositionRow", "SimOrder", "SimulatorBase",
+           "generate_credential"]
 
 _printed: set[str] = set()
 
@@ -208,7 +209,8 @@ class OrderBook:
         return list(rows.values())
 
 
-def _generate(field: str) -> str:
+def generate_credential(field: str) -> str:
+    """A plausible random value for a credential field (TOTP secrets are base32)."""
     if field == "TOTP_SECRET":
         return pyotp.random_base32()
     if field in ("PIN", "PASSWORD"):
@@ -237,7 +239,7 @@ class SimulatorBase:
             var = f"OPENALGO_{self.broker.upper()}_{name}"
             value = (env.get(var) or "").strip().strip("'\"")
             if not value:
-                value = _generate(name)
+                value = generate_credential(name)
                 generated.append(f"{var}={value}")
             self.credentials[name] = value
         key = f"{self.broker}:{','.join(generated)}"
@@ -278,6 +280,11 @@ class SimulatorBase:
         secret = self.credentials.get("TOTP_SECRET", "")
         return isinstance(code, str) and bool(secret) and pyotp.TOTP(secret).verify(
             code, valid_window=1)
+
+    def demo_login_params(self, challenge: Any) -> dict[str, str]:
+        """What a user would type to answer ``challenge`` (default: the current TOTP)."""
+        return {field: pyotp.TOTP(self.credentials["TOTP_SECRET"]).now()
+                for field in challenge.fields}
 
     def issue_token(self, user_id: str) -> str:
         token = secrets.token_urlsafe(32)

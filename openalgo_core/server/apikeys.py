@@ -1,0 +1,84 @@
+"""The gateway's API key: from ``OPENALGO_API_KEY`` or a stored hash, checked in
+constant time; and per-key rate limits that refuse (429) rather than queue."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+__all__ = ["ApiKeys", "KeyRateLimiter", "create_api_key"]
+
+HASH_FILE = "apikey.sha256"
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def create_api_key(home: Path) -> str:
+    """Generate a key, store only its SHA-256 (mode 0600) in ``home``; return the key."""
+    key = secrets.token_hex(32)
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / HASH_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(_digest(key).hex() + "\n")
+    os.replace(tmp, path)
+    return key
+
+
+class ApiKeys:
+    """Accepts ``OPENALGO_API_KEY`` and the key whose hash ``openalgo apikey`` stored."""
+
+    def __init__(self, environ: Mapping[str, str], home: Path) -> None:
+        self._digests: list[bytes] = []
+        if environ.get("OPENALGO_API_KEY"):
+            self._digests.append(_digest(environ["OPENALGO_API_KEY"]))
+        stored = home / HASH_FILE
+        if stored.is_file():
+            self._digests.append(bytes.fromhex(stored.read_text().strip()))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._digests)
+
+    def check(self, key: object) -> bool:
+        """Constant-time comparison against every accepted key."""
+        if not isinstance(key, str) or not key:
+            return False
+        candidate = _digest(key)
+        ok = False
+        for digest in self._digests:
+            ok |= hmac.compare_digest(candidate, digest)
+        return ok
+
+
+class KeyRateLimiter:
+    """At most ``limit`` calls per rolling second per key; returns seconds to wait."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._calls: dict[str, collections.deque[float]] = collections.defaultdict(
+            collections.deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Record a call; 0.0 if allowed, else how long until one would be."""
+        now = self._clock()
+        with self._lock:
+            calls = self._calls[key]
+            while calls and calls[0] <= now - 1.0:
+                calls.popleft()
+            if len(calls) >= self.limit:
+                return max(calls[0] + 1.0 - now, 0.001)
+            calls.append(now)
+            return 0.0

@@ -64,7 +64,7 @@ def run_demo(out: TextIO, *, registry: Registry | None = None,
     registry = registry or Registry()
     brokers = [r for r in registry.load_all() if r.status == "ok"]
     if not brokers:
-        out.write("no working broker plugins installed; try: pip install ./plugins/openalgo-angel\n")
+        out.write("no working broker plugin installed; pip install ./plugins/openalgo-angel\n")
         return 1
     env: dict[str, str] = {"OPENALGO_API_KEY": secrets.token_hex(16)}
     sims: dict[str, SimulatorBase] = {}

@@ -64,6 +64,9 @@ def default_broker(gateway: Gateway, environ: Mapping[str, str]) -> str | None:
     return ids[0] if len(ids) == 1 else None
 
 
+XKey = Annotated[str | None, Header(alias="X-API-KEY")]
+
+
 class _Common(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -138,17 +141,19 @@ def position_row(p: Position) -> dict[str, Any]:
 
 
 def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
-               api_keys: ApiKeys | None = None) -> FastAPI:
+               api_keys: ApiKeys | None = None,
+               order_limiter: KeyRateLimiter | None = None) -> FastAPI:
     """The ASGI app for ``openalgo serve``.
 
     Args:
         gateway: every call goes through it (sessions, validation, routing).
         environ: settings (``OPENALGO_API_KEY``, ``OPENALGO_BROKER``, ``REDIRECT_URL``).
         api_keys: accepted keys (default: from ``environ`` and ``OPENALGO_HOME``).
+        order_limiter: per-key limit on order endpoints (default 10/s, as OpenAlgo).
     """
     env = os.environ if environ is None else environ
     keys = api_keys or ApiKeys(env, default_home(env))
-    order_limit = KeyRateLimiter(ORDER_RATE_LIMIT)
+    order_limit = order_limiter or KeyRateLimiter(ORDER_RATE_LIMIT)
     api_limit = KeyRateLimiter(API_RATE_LIMIT)
     app = FastAPI(title="openalgo gateway", version="0.1.0",
                   description="OpenAlgo-compatible REST API over openalgo-core brokers.")
@@ -163,10 +168,7 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     async def _core_error(request: Request, exc: OpenAlgoError) -> JSONResponse:
         return error_response(exc)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
-        return _error(500, "internal error; see the server log")
+    app.add_middleware(_Guard)
 
     def authorise(body: _Common, header: str | None, *, orders: bool) -> JSONResponse | str:
         key = body.apikey or header
@@ -180,8 +182,6 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
         if not broker:
             return _error(400, "broker: no default broker; send 'broker' or set OPENALGO_BROKER")
         return broker
-
-    XKey = Annotated[str | None, Header(alias="X-API-KEY")]
 
     @app.post("/api/v1/ping", tags=["api"])
     def ping(body: Annotated[KeyBody, Body()], x_api_key: XKey = None) -> Response:
@@ -305,6 +305,29 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
         return page(request, "dashboard.html", cards=cards, IST=IST)
 
     return app
+
+
+class _Guard:
+    """Turn any unexpected exception into OpenAlgo's 500 shape: never a traceback."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error("unexpected %s on %s", type(exc).__name__, scope.get("path"))
+            if started or scope["type"] != "http":
+                raise
+            await _error(500, "internal error; see the server log")(scope, receive, send)
 
 
 def _status(exc: OpenAlgoError) -> int:

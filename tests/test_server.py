@@ -1,0 +1,235 @@
+"""REST contract of the gateway (OpenAlgo /api/v1 shapes), login pages, dashboard."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from openalgo_core import Gateway, totp_now
+from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
+from openalgo_core.server.apikeys import KeyRateLimiter
+from openalgo_core.testing import InProcessTransport
+from tests.fakebroker.simulator import FakeSimulator
+
+KEY = "k" * 64
+ORDER = {"apikey": KEY, "strategy": "t", "symbol": "SBIN", "exchange": "NSE", "action": "BUY",
+         "quantity": "2", "pricetype": "MARKET", "product": "MIS"}
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def web(gateway: Gateway, fake_env: dict[str, str], clock: Clock) -> Iterator[httpx.Client]:
+    env = {**fake_env, "OPENALGO_API_KEY": KEY, "OPENALGO_BROKER": "fake"}
+    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, Path("/nonexistent")),
+                     order_limiter=KeyRateLimiter(10, clock=clock))
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as client:
+        yield client
+
+
+@pytest.fixture
+def logged_in(gateway: Gateway) -> Gateway:
+    gateway.authenticate("fake")
+    return gateway
+
+
+def post(web: httpx.Client, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = web.post(f"/api/v1/{path}", json=body)
+    return response.status_code, response.json()
+
+
+def test_ping(web: httpx.Client) -> None:
+    assert post(web, "ping", {"apikey": KEY}) == (
+        200, {"status": "success", "data": {"message": "pong", "broker": "fake"}})
+
+
+@pytest.mark.parametrize("body", [{"apikey": "wrong"}, {}, {"apikey": ""}])
+def test_bad_or_missing_key_is_openalgos_403(web: httpx.Client, body: dict[str, Any]) -> None:
+    for path in ("ping", "positionbook", "placeorder", "closeposition"):
+        status, reply = post(web, path, {**ORDER, **body} if path == "placeorder" and body
+                             else body)
+        if path == "placeorder" and not body:
+            continue  # missing fields are reported first by schema validation
+        assert (status, reply) == (403, {"status": "error",
+                                         "message": "Invalid openalgo apikey"}), path
+
+
+def test_key_in_header(web: httpx.Client) -> None:
+    response = web.post("/api/v1/ping", json={}, headers={"X-API-KEY": KEY})
+    assert response.status_code == 200
+
+
+def test_placeorder_success_shape(web: httpx.Client, logged_in: Gateway,
+                                  fake_sim: FakeSimulator) -> None:
+    status, reply = post(web, "placeorder", ORDER)
+    assert status == 200 and set(reply) == {"orderid", "status"} and reply["status"] == "success"
+    assert reply["orderid"] in fake_sim.book.orders
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"quantity": "0"}, "quantity"),
+    ({"pricetype": "LIMIT"}, "price"),
+    ({"symbol": "SBINN"}, "did you mean SBIN"),
+    ({"exchange": "NSE_INDEX", "symbol": "NIFTY"}, "index exchange"),
+    ({"pricetyp": "LIMIT"}, "pricetyp"),
+])
+def test_placeorder_bad_input_is_400_and_nothing_sent(
+        web: httpx.Client, logged_in: Gateway, fake_sim: FakeSimulator,
+        change: dict[str, Any], needle: str) -> None:
+    status, reply = post(web, "placeorder", {**ORDER, **change})
+    assert status == 400 and reply["status"] == "error" and needle in reply["message"]
+    assert fake_sim.book.orders == {}
+
+
+def test_malformed_json_is_400(web: httpx.Client) -> None:
+    response = web.post("/api/v1/placeorder", content=b"{not json",
+                        headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["status"] == "error"
+
+
+def test_broker_rejection_is_400_with_brokers_message(web: httpx.Client, logged_in: Gateway,
+                                                      fake_sim: FakeSimulator) -> None:
+    fake_sim.faults.reject_orders = 1
+    status, reply = post(web, "placeorder", ORDER)
+    assert (status, reply["message"], reply["code"]) == (400, "not allowed", "R42")
+
+
+def test_unknown_outcome_carries_the_tag(web: httpx.Client, logged_in: Gateway,
+                                         fake_sim: FakeSimulator) -> None:
+    fake_sim.faults.drop_after_accept = 1
+    status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag1"})
+    assert status == 504 and reply["tag"] == "mytag1" and "order book" in reply["message"]
+    fake_sim.faults.error_rate = 1.0
+    fake_sim.faults.scope = "orders"
+    status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag2"})
+    assert status == 502 and reply["tag"] == "mytag2"
+    assert len(fake_sim.book.orders) == 1  # the dropped one was accepted; nothing resent
+
+
+def test_not_logged_in_is_401(web: httpx.Client) -> None:
+    status, reply = post(web, "positionbook", {"apikey": KEY})
+    assert status == 401 and "not logged in" in reply["message"]
+
+
+def test_unknown_broker_is_404(web: httpx.Client) -> None:
+    status, reply = post(web, "positionbook", {"apikey": KEY, "broker": "zerodha"})
+    assert status == 404 and reply["status"] == "error"
+
+
+def test_order_rate_limit_per_key(web: httpx.Client, logged_in: Gateway, clock: Clock) -> None:
+    for _ in range(10):
+        assert post(web, "placeorder", ORDER)[0] == 200
+    status, reply = post(web, "placeorder", ORDER)
+    assert status == 429 and reply["message"].startswith("Rate limit exceeded")
+    assert 0 < reply["retry_after"] <= 1
+    assert post(web, "positionbook", {"apikey": KEY})[0] == 200  # reads have their own limit
+    clock.now += 1.0
+    assert post(web, "placeorder", ORDER)[0] == 200
+
+
+def test_positionbook_shape(web: httpx.Client, logged_in: Gateway) -> None:
+    assert post(web, "positionbook", {"apikey": KEY}) == (200, {"status": "success", "data": []})
+    post(web, "placeorder", ORDER)
+    status, reply = post(web, "positionbook", {"apikey": KEY})
+    assert status == 200
+    (row,) = reply["data"]
+    assert list(row) == ["symbol", "exchange", "product", "quantity", "average_price", "ltp",
+                         "pnl"]
+    assert (row["symbol"], row["exchange"], row["product"], row["quantity"]) == (
+        "SBIN", "NSE", "MIS", 2)
+    assert isinstance(row["ltp"], float) and round(row["pnl"], 2) == row["pnl"]
+
+
+def test_placesmartorder_reaches_the_target(web: httpx.Client, logged_in: Gateway) -> None:
+    smart = {**ORDER, "position_size": "5"}
+    assert post(web, "placesmartorder", smart)[0] == 200
+    assert logged_in.fetch_positions("fake")[0].quantity == 5
+    status, reply = post(web, "placesmartorder", smart)
+    assert status == 200 and "No Action" in reply["message"] and "orderid" not in reply
+    assert post(web, "placesmartorder", {**smart, "action": "SELL", "position_size": -2})[0] == 200
+    assert logged_in.fetch_positions("fake")[0].quantity == -2
+
+
+def test_closeposition_flattens_everything(web: httpx.Client, logged_in: Gateway) -> None:
+    post(web, "placeorder", ORDER)
+    post(web, "placeorder", {**ORDER, "symbol": "INFY", "action": "SELL", "quantity": 3})
+    status, reply = post(web, "closeposition", {"apikey": KEY, "strategy": "t"})
+    assert status == 200 and reply["status"] == "success" and len(reply["orders"]) == 2
+    assert {p.quantity for p in logged_in.fetch_positions("fake")} == {0}
+
+
+def test_openapi_docs(web: httpx.Client) -> None:
+    assert web.get("/docs").status_code == 200
+    paths = web.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/placeorder", "/api/v1/placesmartorder", "/api/v1/closeposition",
+            "/api/v1/positionbook", "/api/v1/ping"} <= set(paths)
+
+
+def test_unexpected_errors_are_500_without_traceback(web: httpx.Client, gateway: Gateway,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(broker: str) -> None:
+        raise KeyError("data")
+    monkeypatch.setattr(gateway, "fetch_positions", boom)
+    response = web.post("/api/v1/positionbook", json={"apikey": KEY})
+    assert response.status_code == 500 and "Traceback" not in response.text
+    assert response.json() == {"status": "error", "message": "internal error; see the server log"}
+
+
+def test_default_broker(gateway: Gateway) -> None:
+    assert default_broker(gateway, {"OPENALGO_BROKER": "Angel"}) == "angel"
+    assert default_broker(gateway, {"REDIRECT_URL": "http://127.0.0.1:5000/kotak/callback"}) \
+        == "kotak"
+    assert default_broker(gateway, {}) == "fake"  # the only one installed
+
+
+def test_totp_login_redirects_to_dashboard(web: httpx.Client, gateway: Gateway) -> None:
+    response = web.get("/fake/login")
+    assert response.status_code == 303 and response.headers["location"] == "/?loggedin=fake"
+    assert gateway.session("fake").user_id == "C42"
+
+
+def test_code_login_through_the_form_and_replay_refused(
+        web: httpx.Client, gateway: Gateway, fake_env: dict[str, str]) -> None:
+    secret = fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")
+    form = web.get("/fake/login")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    state = form.text.split('name="state" value="')[1].split('"')[0]
+    forged = web.post("/fake/callback", data={"state": "forged", "code": totp_now(secret)})
+    assert forged.status_code == 401 and "Login refused" in forged.text
+    done = web.post("/fake/callback", data={"state": state, "code": totp_now(secret)})
+    assert done.status_code == 200 and "Logged in to fake as C42" in done.text
+    replay = web.post("/fake/callback", data={"state": state, "code": totp_now(secret)})
+    assert replay.status_code == 401 and "already used" in replay.text
+
+
+def test_dashboard(web: httpx.Client, gateway: Gateway) -> None:
+    page = web.get("/").text
+    assert "Fake Broker" in page and 'href="/fake/login"' in page and "Not logged in" in page
+    gateway.authenticate("fake")
+    gateway.place_order("fake", {k: v for k, v in ORDER.items() if k != "apikey"})
+    page = web.get("/").text
+    assert "Logged in as C42" in page and '<table class="positions">' in page
+    assert "<td>SBIN</td>" in page
+
+
+def test_apikey_stores_only_a_hash(tmp_path: Path) -> None:
+    key = create_api_key(tmp_path)
+    stored = (tmp_path / "apikey.sha256").read_text()
+    assert key not in stored and stat.S_IMODE((tmp_path / "apikey.sha256").stat().st_mode) == 0o600
+    keys = ApiKeys({}, tmp_path)
+    assert keys.check(key) and not keys.check(key[:-1] + "x") and not keys.check(None)

@@ -286,9 +286,11 @@ class BrokerClient:
                         if response.status_code >= 500 and attempt < attempts:
                             self._sleep(self.retry.delay(attempt))
                             continue
-                        raise BrokerServerError(
-                            f"HTTP {response.status_code} downloading {_where(url)}",
-                            broker=self.broker, status_code=response.status_code)
+                        cls = BrokerServerError if response.status_code >= 500 \
+                            else BrokerResponseError
+                        raise cls(f"HTTP {response.status_code} downloading {_where(url)}",
+                                  broker=self.broker, raw=response.content,
+                                  status_code=response.status_code)
                     total = int(response.headers.get("Content-Length", 0)) or None
                     chunks: list[bytes] = []
                     done = 0

@@ -224,3 +224,14 @@ def test_pacer_is_shared_safely_across_threads() -> None:
     for t in threads:
         t.join()
     assert len(set(round(s, 9) for s in slots)) == 400  # every request got its own slot
+
+
+def test_download_errors_are_typed() -> None:
+    handler, calls = scripted(httpx.Response(404, text="no such file"))
+    with pytest.raises(BrokerResponseError) as info:
+        client_with(handler, []).download(URL)
+    assert info.value.status_code == 404 and len(calls) == 1
+    handler, calls = scripted(httpx.Response(503))
+    with pytest.raises(BrokerServerError):
+        client_with(handler, []).download(URL)
+    assert len(calls) == 3

@@ -20,8 +20,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pyotp
-from dotenv import dotenv_values
 from pydantic import SecretStr
 
 from .errors import ConfigurationError, MissingCredentialsError
@@ -45,6 +43,8 @@ def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = Fal
 
     Returns whether the file existed.
     """
+    from dotenv import dotenv_values  # imported on use: keeps `import openalgo_core` fast
+
     file = Path(path)
     if not file.is_file():
         return False
@@ -64,6 +64,8 @@ def broker_from_redirect_url(url: str | None) -> str | None:
 
 def totp_now(secret: str, *, broker: str = "broker") -> str:
     """The current 6-digit TOTP for a base32 ``secret`` (the one place codes are made)."""
+    import pyotp
+
     cleaned = secret.replace(" ", "").upper()
     try:
         return pyotp.TOTP(cleaned).now()

@@ -4,7 +4,8 @@ Field names and values follow OpenAlgo (``symbol``, ``exchange``, ``action``,
 ``pricetype``, ``product``, ``trigger_price`` ...). Money is ``Decimal``.
 Pydantic models validate on construction; :func:`order_from` turns pydantic's
 error into our :class:`~openalgo_core.errors.ValidationError` naming the field
-and the rule.
+and the rule. Models build their validators on first use (``defer_build``), so
+importing the core stays cheap.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class OrderRequest(BaseModel):
     <= quantity; CNC only on cash exchanges; index exchanges take no orders.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     symbol: Annotated[str, Field(min_length=1, max_length=64)]
     exchange: Exchange
@@ -201,7 +202,7 @@ def order_from(data: OrderRequest | Mapping[str, Any]) -> OrderRequest:
 class OrderReceipt(BaseModel):
     """The broker's acknowledgement of an order (not a fill)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     broker: str
     order_id: Annotated[str, Field(min_length=1)]
@@ -212,7 +213,7 @@ class OrderReceipt(BaseModel):
 class Position(BaseModel):
     """One row of the position book; ``quantity`` is signed (0 = closed today)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     symbol: str
     exchange: Exchange
@@ -226,7 +227,7 @@ class Position(BaseModel):
 class Session(BaseModel):
     """A logged-in broker session. Tokens are secret; ``expires_at`` is tz-aware."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     broker: str
     user_id: str
@@ -279,7 +280,7 @@ class LoginChallenge(BaseModel):
     private data the plugin needs to finish (kept server-side, never shown).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     broker: str
     kind: Literal["url", "code"]
@@ -315,7 +316,7 @@ class Instrument:
 class CredentialField(BaseModel):
     """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: Literal["API_KEY", "API_SECRET", "CLIENT_ID", "PASSWORD", "PIN", "TOTP_SECRET",
                   "MOBILE", "ACCESS_TOKEN", "REDIRECT_URL"]
@@ -327,7 +328,7 @@ class CredentialField(BaseModel):
 class RateLimit(BaseModel):
     """At most ``per_second`` requests a second, in bursts of at most ``burst``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     per_second: Annotated[float, Field(gt=0)]
     burst: Annotated[int, Field(ge=1)] = 1
@@ -339,7 +340,7 @@ RateCategory = Literal["orders", "reads", "login"]
 class BrokerInfo(BaseModel):
     """What a broker plugin declares about itself (hook ``broker_info``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
     display_name: str

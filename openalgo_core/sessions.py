@@ -18,11 +18,12 @@ import sqlite3
 import threading
 from contextlib import closing
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 from .models import Session
 
 __all__ = ["MemorySessionStore", "SQLiteSessionStore", "SessionStore", "load_or_create_key"]
@@ -61,6 +62,8 @@ class MemorySessionStore:
 
 def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
     """Read the Fernet key at ``path``, creating it (mode 0600) if absent."""
+    from cryptography.fernet import Fernet
+
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -79,6 +82,8 @@ def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
 
 
 def _fernet_from_secret(secret: str) -> Fernet:
+    from cryptography.fernet import Fernet
+
     digest = hashlib.sha256(b"openalgo-session-store-v1\x00" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
@@ -94,6 +99,8 @@ class SQLiteSessionStore:
 
     def __init__(self, path: str | os.PathLike[str], *, secret_key: str | None = None,
                  key_file: str | os.PathLike[str] | None = None) -> None:
+        from cryptography.fernet import Fernet  # imported on use: keeps start-up fast
+
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if secret_key:
@@ -116,6 +123,8 @@ class SQLiteSessionStore:
                              (broker,)).fetchone()
         if row is None:
             return None
+        from cryptography.fernet import InvalidToken
+
         try:
             plain = self._fernet.decrypt(row[0])
         except InvalidToken:

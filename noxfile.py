@@ -1,4 +1,4 @@
-"""Sessions: core tests, each plugin in its own venv, lint, types.
+"""Sessions: core tests, each plugin in its own venv, lint, types, end-to-end.
 
 ``nox`` runs the default set (everything CI runs); ``nox -l`` lists them.
 """
@@ -12,16 +12,18 @@ import nox
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("openalgo-*/pyproject.toml"))
 
-nox.options.sessions = ["core", "plugin", "lint", "types"]
+OPENALGO_CLIENT = "openalgo==1.0.47"  # OpenAlgo's own client, from PyPI; installs on 3.11
+
+nox.options.sessions = ["core", "plugin", "lint", "types", "e2e"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 
 @nox.session(python="3.11")
 def core(session: nox.Session) -> None:
-    """The core's unit tests, the fake broker and the conformance kit."""
-    session.install("-e", ".[testing]")
-    session.run("pytest", "tests", *session.posargs)
+    """The core's unit tests, the fake broker and the conformance kit (not tests/e2e)."""
+    session.install("-e", ".[testing,server]")
+    session.run("pytest", "tests", "--ignore=tests/e2e", *session.posargs)
 
 
 @nox.session(python="3.11")
@@ -44,3 +46,11 @@ def types(session: nox.Session) -> None:
     """mypy, strict on the core."""
     session.install("-e", ".[testing,server]", "mypy>=1.10")
     session.run("mypy")
+
+
+@nox.session(python="3.11")
+def e2e(session: nox.Session) -> None:
+    """Real sockets: OpenAlgo's client, headless Chromium (skipped if absent), the CLI demo."""
+    session.install("-e", ".[testing,server]", "./plugins/openalgo-angel", OPENALGO_CLIENT,
+                    "playwright>=1.45")
+    session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)

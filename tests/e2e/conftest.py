@@ -1,0 +1,91 @@
+"""End-to-end fixtures: the fake broker's simulator and the gateway, each on a real
+loopback socket (uvicorn on a background thread), wired as ``openalgo serve`` wires them.
+
+``stack`` logs in unattended (the gateway knows the TOTP secret); ``stack_without_totp``
+keeps the secret from the gateway (the simulator still checks codes against it), so a
+login goes through the gateway's code form and the test types the code itself.
+
+Every test under ``tests/e2e`` is marked ``e2e``: ``pytest tests/e2e -m e2e`` runs them,
+``pytest tests --ignore=tests/e2e`` (the ``core`` nox session) leaves them out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core.server import create_app
+from openalgo_core.testing.transport import ServerThread
+from tests.fakebroker import plugin as fake_plugin
+from tests.fakebroker.simulator import FakeSimulator
+
+HERE = Path(__file__).parent
+TOTP_VAR = "OPENALGO_FAKE_TOTP_SECRET"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running simulator and gateway; ``url`` is the gateway's base URL."""
+
+    url: str
+    api_key: str
+    sim: FakeSimulator
+    sim_url: str
+    gateway: Gateway
+    totp_secret: str
+    client_id: str
+
+
+def _credentials() -> dict[str, str]:
+    return {"OPENALGO_FAKE_API_KEY": secrets.token_hex(8), "OPENALGO_FAKE_CLIENT_ID": "E2E7",
+            "OPENALGO_FAKE_PIN": "2468", TOTP_VAR: pyotp.random_base32()}
+
+
+def _run_stack(tmp_path: Path, *, gateway_knows_totp: bool) -> Iterator[Stack]:
+    credentials = _credentials()
+    sim = FakeSimulator(environ=credentials)  # accepts codes for the full set of credentials
+    sim_server = ServerThread(sim.app).start()
+    try:
+        env = {**credentials, "OPENALGO_FAKE_BASE_URL": sim_server.url,
+               "OPENALGO_API_KEY": secrets.token_hex(32), "OPENALGO_BROKER": "fake",
+               "OPENALGO_HOME": str(tmp_path / "home")}
+        if not gateway_knows_totp:
+            del env[TOTP_VAR]
+        registry = Registry(environ=env, discover=False)
+        registry.register_broker(fake_plugin)
+        with Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
+                     cache_dir=tmp_path / "cache") as gateway:
+            web_server = ServerThread(create_app(gateway, environ=env)).start()
+            try:
+                yield Stack(url=web_server.url, api_key=env["OPENALGO_API_KEY"], sim=sim,
+                            sim_url=sim_server.url, gateway=gateway,
+                            totp_secret=credentials[TOTP_VAR],
+                            client_id=credentials["OPENALGO_FAKE_CLIENT_ID"])
+            finally:
+                web_server.stop()
+    finally:
+        sim_server.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """Simulator + gateway; the gateway has the TOTP secret (unattended login)."""
+    yield from _run_stack(tmp_path, gateway_knows_totp=True)
+
+
+@pytest.fixture
+def stack_without_totp(tmp_path: Path) -> Iterator[Stack]:
+    """Simulator + gateway; the gateway lacks the TOTP secret (login asks for the code)."""
+    yield from _run_stack(tmp_path, gateway_knows_totp=False)

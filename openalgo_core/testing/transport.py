@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
-import anyio.from_thread
 import httpx
 import uvicorn
 
@@ -26,21 +25,20 @@ class ConnectionDropped(Exception):
 class InProcessTransport(httpx.BaseTransport):
     """A synchronous httpx transport that calls an ASGI app in this process.
 
-    Honours the request's read timeout (``httpx.ReadTimeout``) and turns
-    :class:`ConnectionDropped` into ``httpx.RemoteProtocolError``, as a real
-    socket would. Call :meth:`close` (the owning ``httpx.Client`` does).
+    Each request runs the app in a fresh event loop in the calling thread, so
+    the transport holds no thread and needs no closing; concurrent requests from
+    several threads run side by side. Honours the request's read timeout
+    (``httpx.ReadTimeout``) and turns :class:`ConnectionDropped` into
+    ``httpx.RemoteProtocolError``, as a real socket would.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        self._closed = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         timeout = (request.extensions.get("timeout") or {}).get("read")
-        status, headers, content = self._portal.call(self._run, request, body, timeout)
+        status, headers, content = anyio.run(self._run, request, body, timeout)
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     async def _run(self, request: httpx.Request, body: bytes,
@@ -83,10 +81,6 @@ class InProcessTransport(httpx.BaseTransport):
                                             request=request) from None
         return start["status"], list(start.get("headers", [])), b"".join(chunks)
 
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._portal_cm.__exit__(None, None, None)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

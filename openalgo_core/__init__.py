@@ -10,54 +10,129 @@ Embed it::
     gw.fetch_positions("angel")
 """
 
-from .config import Credentials, credentials_for, load_env_file, totp_now
-from .errors import (
-    AuthenticationError,
-    BrokerConnectionError,
-    BrokerError,
-    BrokerResponseError,
-    BrokerServerError,
-    ConfigurationError,
-    IncompatiblePluginError,
-    MissingCredentialsError,
-    OpenAlgoError,
-    OrderRejectedError,
-    OrderStatusUnknownError,
-    PluginError,
-    PluginLoadError,
-    PluginNotFoundError,
-    RateLimitError,
-    SessionExpiredError,
-    UnknownSymbolError,
-    UnreadableOrderReplyError,
-    UnsupportedOperationError,
-    ValidationError,
-)
-from .gateway import Gateway
-from .hookspecs import CORE_API, hookimpl
-from .http import BrokerClient, RetryPolicy, parse_json
-from .instruments import InstrumentIndex
-from .models import (
-    Action,
-    BrokerInfo,
-    CredentialField,
-    Exchange,
-    Instrument,
-    LoginChallenge,
-    OrderReceipt,
-    OrderRequest,
-    Position,
-    PriceType,
-    Product,
-    RateLimit,
-    Session,
-    new_session,
-    order_from,
-)
-from .registry import Registry
-from .sessions import MemorySessionStore, SessionStore, SQLiteSessionStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Credentials, credentials_for, load_env_file, totp_now
+    from .errors import (
+        AuthenticationError,
+        BrokerConnectionError,
+        BrokerError,
+        BrokerResponseError,
+        BrokerServerError,
+        ConfigurationError,
+        IncompatiblePluginError,
+        MissingCredentialsError,
+        OpenAlgoError,
+        OrderRejectedError,
+        OrderStatusUnknownError,
+        PluginError,
+        PluginLoadError,
+        PluginNotFoundError,
+        RateLimitError,
+        SessionExpiredError,
+        UnknownSymbolError,
+        UnreadableOrderReplyError,
+        UnsupportedOperationError,
+        ValidationError,
+    )
+    from .gateway import Gateway
+    from .hookspecs import CORE_API, hookimpl
+    from .http import BrokerClient, RetryPolicy, parse_json
+    from .instruments import InstrumentIndex
+    from .models import (
+        Action,
+        BrokerInfo,
+        CredentialField,
+        Exchange,
+        Instrument,
+        LoginChallenge,
+        OrderReceipt,
+        OrderRequest,
+        Position,
+        PriceType,
+        Product,
+        RateLimit,
+        Session,
+        new_session,
+        order_from,
+    )
+    from .registry import Registry
+    from .sessions import MemorySessionStore, SessionStore, SQLiteSessionStore
 
 __version__ = "0.1.0"
+
+# Public name -> submodule. Submodules are imported on first access (PEP 562), so
+# `import openalgo_core` and loading a plugin stay cheap: a CLI listing brokers
+# never imports the session store, the HTTP stack or the instrument cache.
+_LAZY = {
+    "Action": "models",
+    "AuthenticationError": "errors",
+    "BrokerClient": "http",
+    "BrokerConnectionError": "errors",
+    "BrokerError": "errors",
+    "BrokerInfo": "models",
+    "BrokerResponseError": "errors",
+    "BrokerServerError": "errors",
+    "CORE_API": "hookspecs",
+    "ConfigurationError": "errors",
+    "CredentialField": "models",
+    "Credentials": "config",
+    "Exchange": "models",
+    "Gateway": "gateway",
+    "IncompatiblePluginError": "errors",
+    "Instrument": "models",
+    "InstrumentIndex": "instruments",
+    "LoginChallenge": "models",
+    "MemorySessionStore": "sessions",
+    "MissingCredentialsError": "errors",
+    "OpenAlgoError": "errors",
+    "OrderReceipt": "models",
+    "OrderRejectedError": "errors",
+    "OrderRequest": "models",
+    "OrderStatusUnknownError": "errors",
+    "PluginError": "errors",
+    "PluginLoadError": "errors",
+    "PluginNotFoundError": "errors",
+    "Position": "models",
+    "PriceType": "models",
+    "Product": "models",
+    "RateLimit": "models",
+    "RateLimitError": "errors",
+    "Registry": "registry",
+    "RetryPolicy": "http",
+    "SQLiteSessionStore": "sessions",
+    "Session": "models",
+    "SessionExpiredError": "errors",
+    "SessionStore": "sessions",
+    "UnknownSymbolError": "errors",
+    "UnreadableOrderReplyError": "errors",
+    "UnsupportedOperationError": "errors",
+    "ValidationError": "errors",
+    "credentials_for": "config",
+    "hookimpl": "hookspecs",
+    "load_env_file": "config",
+    "new_session": "models",
+    "order_from": "models",
+    "parse_json": "http",
+    "totp_now": "config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Action",

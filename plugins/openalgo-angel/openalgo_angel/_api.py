@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 
 import httpx
+
 from openalgo_core import (
     AuthenticationError,
     BrokerResponseError,

@@ -34,6 +34,9 @@ PRODUCTS_BACK: Final = {"DELIVERY": "CNC", "CARRYFORWARD": "NRML", "MARGIN": "NR
 SEGMENTS: Final = {"NSE": "NSE", "BSE": "BSE", "NFO": "NFO", "BFO": "BFO", "CDS": "CDS",
                    "MCX": "MCX"}
 
+#: Cash segments: the only ones where an ``instrumenttype ""`` row is an equity.
+CASH_SEGMENTS: Final = frozenset({"NSE", "BSE"})
+
 #: Angel ``exch_seg`` of an index row (``instrumenttype`` AMXIDX) -> OpenAlgo exchange.
 INDEX_SEGMENTS: Final = {"NSE": "NSE_INDEX", "BSE": "BSE_INDEX"}
 

@@ -1,0 +1,230 @@
+"""OpenAPIScripMaster.json (brokers/angel 1.6) parsed into unified :class:`Instrument` rows.
+
+The file is one JSON array of ~150k+ objects whose values are all strings. It is
+parsed in one pass with no per-row regex: the few distinct tick sizes, expiries,
+strikes and index names are converted once and cached. Rows on segments or of
+instrument types this plugin does not offer, or that cannot be read, are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import gc
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any
+
+from openalgo_core import BrokerClient, BrokerResponseError, Instrument
+from openalgo_core.http import ProgressCallback
+
+from . import _api
+from .mapping import (
+    CASH_SEGMENTS,
+    EQUITY_SUFFIXES,
+    INDEX_SEGMENTS,
+    INSTRUMENT_KINDS,
+    MONTHS,
+    REBUILT_SEGMENTS,
+    SEGMENTS,
+    TICK_DIVISOR,
+    equity_symbol,
+    index_symbol,
+    strike_divisor,
+)
+
+_FIELDS = itemgetter("token", "symbol", "name", "expiry", "strike", "lotsize",
+                     "instrumenttype", "exch_seg", "tick_size")
+_PREFERRED_SERIES = EQUITY_SUFFIXES[0]
+#: What a bad row can raise while being read; such a row is skipped.
+_BAD_ROW = (KeyError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+
+def fetch_instruments(client: BrokerClient, progress: ProgressCallback) -> list[Instrument]:
+    """Download the scrip master (public, no auth) and parse it."""
+    content = client.download(client.url("master", _api.SCRIP_MASTER_PATH), progress=progress)
+    return parse_scrip_master(content)
+
+
+def parse_scrip_master(content: bytes | str) -> list[Instrument]:
+    """Every usable row of Angel's scrip master as an :class:`Instrument`.
+
+    OpenAlgo symbols: equities without their series suffix (``SBIN-EQ`` -> ``SBIN``;
+    when a name is listed in two series the ``-EQ`` row comes first, so it wins);
+    indices by OpenAlgo's alias on NSE_INDEX/BSE_INDEX; NFO symbols as Angel
+    writes them; BFO, MCX and CDS derivatives rebuilt as ``NAME DDMMMYY FUT`` or
+    ``NAME DDMMMYY <strike> CE|PE``. Strikes and tick sizes are in rupees.
+
+    Raises:
+        BrokerResponseError: not a JSON array, or not one usable row in it.
+    """
+    first: list[Instrument] = []
+    later: list[Instrument] = []
+    with _gc_paused():
+        try:
+            rows = json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            raise BrokerResponseError("scrip master is not valid JSON", broker=_api.BROKER,
+                                      raw=content[:200]) from None
+        if not isinstance(rows, list):
+            raise BrokerResponseError("scrip master is not a JSON array", broker=_api.BROKER,
+                                      raw=content[:200])
+        build = _row_builder(first.append, later.append)
+        for row in rows:
+            try:
+                build(row)
+            except _BAD_ROW:
+                continue
+        first += later
+    if not first:
+        raise BrokerResponseError(f"scrip master has no usable rows (of {len(rows)})",
+                                  broker=_api.BROKER, raw=content[:200])
+    return first
+
+
+def _row_builder(keep: Callable[[Instrument], None],
+                 keep_later: Callable[[Instrument], None]) -> Callable[[Any], None]:
+    """A function that turns one raw row into an Instrument and passes it to ``keep``
+    (or ``keep_later``: equities of a series other than ``-EQ``). Rows not offered
+    are dropped; a bad row raises one of ``_BAD_ROW``. Repeated conversions (tick
+    sizes, expiries, strikes, index names) are computed once and cached."""
+    ticks: dict[Any, Decimal] = {}
+    lots: dict[Any, int] = {}
+    expiries: dict[str, tuple[dt.date, str]] = {}
+    strikes: dict[str, dict[str, tuple[Decimal, str]]] = {segment: {} for segment in SEGMENTS}
+    indices: dict[str, str] = {}
+    kinds, segments, index_segments = INSTRUMENT_KINDS, SEGMENTS, INDEX_SEGMENTS
+    make = _make_instrument
+
+    def build(row: Any) -> None:
+        token, symbol, name, expiry, strike, lot, itype, segment, tick = _FIELDS(row)
+        kind = kinds.get(itype)
+        if kind is None or type(token) is not str or type(symbol) is not str \
+                or type(name) is not str or not token:
+            return
+        tick_size = ticks.get(tick)
+        if tick_size is None:
+            tick_size = ticks[tick] = _rupees(Decimal(tick) / TICK_DIVISOR)
+        lot_size = lots.get(lot)
+        if lot_size is None:
+            lot_size = lots[lot] = int(lot)
+        if kind == "EQ":
+            if segment not in CASH_SEGMENTS:
+                return
+            ours = equity_symbol(symbol)
+            (keep if ours == symbol or symbol.endswith(_PREFERRED_SERIES) else keep_later)(
+                make(ours, segment, symbol, segment, token, name, "EQ", lot_size, tick_size,
+                     None, None, None))
+            return
+        if kind == "INDEX":
+            exchange = index_segments.get(segment)
+            if exchange is None:
+                return
+            key = name or symbol
+            alias = indices.get(key)
+            if alias is None:
+                alias = indices[key] = index_symbol(key)
+            keep(make(alias, exchange, symbol, segment, token, name, "INDEX", lot_size,
+                      tick_size, None, None, None))
+            return
+        exchange = segments.get(segment)
+        if exchange is None:
+            return
+        expiry_parts = expiries.get(expiry)
+        if expiry_parts is None:
+            expiry_parts = expiries[expiry] = _expiry(expiry)
+        rebuilt = segment in REBUILT_SEGMENTS
+        if kind == "FUT":
+            ours = f"{name}{expiry_parts[1]}FUT" if rebuilt else symbol
+            keep(make(ours, exchange, symbol, segment, token, name, "FUT", lot_size,
+                      tick_size, expiry_parts[0], None, None))
+            return
+        option_type = symbol[-2:]
+        if option_type != "CE" and option_type != "PE":
+            return
+        segment_strikes = strikes[segment]
+        strike_parts = segment_strikes.get(strike)
+        if strike_parts is None:
+            strike_parts = segment_strikes[strike] = _strike(strike, segment)
+        ours = f"{name}{expiry_parts[1]}{strike_parts[1]}{option_type}" if rebuilt else symbol
+        keep(make(ours, exchange, symbol, segment, token, name, option_type, lot_size,
+                  tick_size, expiry_parts[0], strike_parts[0], option_type))
+
+    return build
+
+
+def _expiry(text: str) -> tuple[dt.date, str]:
+    """``28MAR2024`` -> (date, ``28MAR24``)."""
+    if len(text) != 9:
+        raise ValueError(f"expiry {text!r}")
+    return dt.date(int(text[5:]), MONTHS[text[2:5]], int(text[:2])), text[:5] + text[7:]
+
+
+def _strike(text: str, segment: str) -> tuple[Decimal, str]:
+    """Master strike (paise, or x10^7 on CDS) -> (rupees, text with no trailing zeros)."""
+    value = _rupees(Decimal(text) / strike_divisor(segment))
+    if value <= 0:
+        raise ValueError(f"strike {text!r}")
+    return value, format(value, "f")
+
+
+def _rupees(value: Decimal) -> Decimal:
+    """``Decimal('22500.00000000')`` -> ``Decimal('22500')``; ``0.0500`` -> ``0.05``."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while ~150k acyclic rows are built: otherwise its repeated
+    full passes over the growing heap cost more than the parsing itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _instrument_constructor() -> Callable[..., Instrument]:
+    """A positional ``Instrument`` constructor twice as fast as the frozen dataclass
+    ``__init__`` (which pays an ``object.__setattr__`` per field): it sets the slots
+    directly. Instrument validates nothing, so nothing is bypassed; a change to its
+    fields fails here, at import, rather than mis-assigning values."""
+    names = tuple(f.name for f in dataclasses.fields(Instrument))
+    if names != _INSTRUMENT_FIELDS:
+        raise ImportError(f"openalgo_core.models.Instrument fields changed: {names}")
+    (s_symbol, s_exchange, s_broker_symbol, s_broker_exchange, s_token, s_name, s_type,
+     s_lot, s_tick, s_expiry, s_strike, s_option) = (
+        getattr(Instrument, name).__set__ for name in names)
+    new = object.__new__
+
+    def make(symbol: str, exchange: str, broker_symbol: str, broker_exchange: str,
+             token: str, name: str, instrument_type: str, lot_size: int, tick_size: Decimal,
+             expiry: dt.date | None, strike: Decimal | None,
+             option_type: str | None) -> Instrument:
+        row = new(Instrument)
+        s_symbol(row, symbol)
+        s_exchange(row, exchange)
+        s_broker_symbol(row, broker_symbol)
+        s_broker_exchange(row, broker_exchange)
+        s_token(row, token)
+        s_name(row, name)
+        s_type(row, instrument_type)
+        s_lot(row, lot_size)
+        s_tick(row, tick_size)
+        s_expiry(row, expiry)
+        s_strike(row, strike)
+        s_option(row, option_type)
+        return row
+
+    return make
+
+
+_INSTRUMENT_FIELDS = ("symbol", "exchange", "broker_symbol", "broker_exchange", "token", "name",
+                      "instrument_type", "lot_size", "tick_size", "expiry", "strike",
+                      "option_type")
+_make_instrument = _instrument_constructor()

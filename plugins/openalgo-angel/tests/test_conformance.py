@@ -1,0 +1,14 @@
+"""The core's conformance kit, run against the Angel simulator (in-process and over HTTP)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import ClassVar
+
+import openalgo_angel.plugin
+
+from openalgo_core.testing.conformance import BrokerConformance
+
+
+class TestAngelConformance(BrokerConformance):
+    plugin: ClassVar[ModuleType] = openalgo_angel.plugin

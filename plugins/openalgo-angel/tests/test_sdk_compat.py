@@ -1,0 +1,124 @@
+"""Angel's official Python SDK (smartapi-python) against the simulator over a real socket.
+
+If the SDK can log in, trade and read the books, the simulator speaks SmartAPI
+itself and not a dialect shared only with this plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import logzero
+import pyotp
+import pytest
+import requests
+from openalgo_angel.simulator import AngelSimulator
+
+from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core.testing import ServerThread
+
+#: smartapi-python 1.5.5 sets ssl.OP_NO_TLSv1 on an SSLContext it builds in
+#: SmartConnect.__init__; Python deprecates those flags. Third-party, harmless here.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:ssl\.OP_NO_SSL\*/ssl\.OP_NO_TLS\* options are deprecated:DeprecationWarning")
+
+ORDER = {"variety": "NORMAL", "tradingsymbol": "SBIN-EQ", "symboltoken": "3045",
+         "transactiontype": "BUY", "exchange": "NSE", "ordertype": "MARKET",
+         "producttype": "INTRADAY", "duration": "DAY", "price": "0", "squareoff": "0",
+         "stoploss": "0", "quantity": "5"}
+
+
+@pytest.fixture
+def smartapi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
+    """The SDK, imported without its class-definition-time call to api.ipify.org and
+    with its log file (``logs/<date>/app.log`` under the cwd) kept inside tmp_path."""
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise requests.ConnectionError("no network in tests")
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    if "SmartApi.smartConnect" not in sys.modules:
+        monkeypatch.setattr(requests, "get", offline)
+    yield importlib.import_module("SmartApi.smartConnect")
+    for handler in list(logzero.logger.handlers):  # the log file SmartConnect() opened
+        if isinstance(handler, logging.FileHandler):
+            logzero.logger.removeHandler(handler)
+            handler.close()
+
+
+@pytest.fixture
+def server(sim: AngelSimulator) -> Iterator[str]:
+    with ServerThread(sim.app).running() as url:
+        yield url
+
+
+@pytest.fixture
+def sdk(smartapi: ModuleType, server: str, environ: dict[str, str]) -> Any:
+    return smartapi.SmartConnect(api_key=environ["OPENALGO_ANGEL_API_KEY"], root=server)
+
+
+def login(sdk: Any, environ: dict[str, str]) -> dict[str, Any]:
+    code = pyotp.TOTP(environ["OPENALGO_ANGEL_TOTP_SECRET"]).now()
+    result: dict[str, Any] = sdk.generateSession(environ["OPENALGO_ANGEL_CLIENT_ID"],
+                                                 environ["OPENALGO_ANGEL_PIN"], code)
+    return result
+
+
+def test_sdk_logs_in_trades_and_reads_the_books(sdk: Any, environ: dict[str, str]) -> None:
+    user = login(sdk, environ)
+    assert user["status"] is True
+    assert user["data"]["clientcode"] == environ["OPENALGO_ANGEL_CLIENT_ID"]
+    assert user["data"]["jwtToken"].startswith("Bearer ")
+
+    order_id = sdk.placeOrder(dict(ORDER, ordertag="sdk-1"))
+    assert re.fullmatch(r"\d{15}", order_id)
+
+    positions = sdk.position()
+    assert positions["status"] is True
+    (row,) = positions["data"]
+    assert (row["tradingsymbol"], row["netqty"], row["producttype"]) == (
+        "SBIN-EQ", "5", "INTRADAY")
+
+    book = sdk.orderBook()
+    (entry,) = book["data"]
+    assert (entry["orderid"], entry["status"], entry["ordertag"]) == (
+        order_id, "complete", "sdk-1")
+
+
+def test_sdk_sees_angels_refusals(sdk: Any, environ: dict[str, str],
+                                  sim: AngelSimulator) -> None:
+    wrong = dict(environ, OPENALGO_ANGEL_TOTP_SECRET=pyotp.random_base32())
+    refused = login(sdk, wrong)
+    assert (refused["status"], refused["errorcode"]) == (False, "AB1050")
+    login(sdk, environ)
+    assert sdk.orderBook()["data"] is None
+    assert sdk.placeOrder(dict(ORDER, variety="NOPE")) is None  # the SDK swallows AB1008
+    sim.expire_sessions()
+    assert sdk.position()["errorCode"] == "AG8001"
+
+
+def test_an_order_placed_by_the_sdk_is_read_back_by_the_plugin(
+        sdk: Any, environ: dict[str, str], server: str, tmp_path: Path) -> None:
+    import openalgo_angel.plugin
+
+    login(sdk, environ)
+    sdk.placeOrder(dict(ORDER, transactiontype="SELL", producttype="DELIVERY"))
+    env = dict(environ, OPENALGO_ANGEL_BASE_URL=server)
+    registry = Registry(environ=env, discover=False)
+    registry.register_broker(openalgo_angel.plugin)
+    with Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path / "cache", sleep=lambda s: None) as gateway:
+        gateway.authenticate("angel")
+        (position,) = gateway.fetch_positions("angel")
+    assert (position.symbol, position.exchange, position.product, position.quantity) == (
+        "SBIN", "NSE", "CNC", -5)

@@ -1,0 +1,328 @@
+"""The simulator speaks SmartAPI: paths, headers, envelopes, codes, books and scrip master."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from openalgo_angel.instruments import parse_scrip_master
+from openalgo_angel.simulator import (
+    LOGIN_PATH,
+    MANDATORY_HEADERS,
+    AngelSimulator,
+    big_scrip_master,
+    render_scrip_master,
+)
+
+from openalgo_core import InstrumentIndex
+from openalgo_core.testing import InProcessTransport, universe
+
+SECURE = "/rest/secure/angelbroking"
+PLACE, BOOK, POSITIONS = (SECURE + "/order/v1/placeOrder", SECURE + "/order/v1/getOrderBook",
+                          SECURE + "/order/v1/getPosition")
+MASTER = "/OpenAPI_File/files/OpenAPIScripMaster.json"
+
+
+class Angel:
+    """Speaks SmartAPI by hand, the way Angel's docs describe it."""
+
+    def __init__(self, http: httpx.Client, environ: dict[str, str],
+                 totp: Callable[[], str]) -> None:
+        self.http, self.environ, self.totp = http, environ, totp
+        self.jwt = ""
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        sent = {"Content-Type": "application/json", "Accept": "application/json",
+                "X-UserType": "USER", "X-SourceID": "WEB", "X-ClientLocalIP": "10.0.0.2",
+                "X-ClientPublicIP": "106.193.147.98", "X-MACAddress": "aa:bb:cc:dd:ee:ff",
+                "X-PrivateKey": self.environ["OPENALGO_ANGEL_API_KEY"]}
+        if self.jwt:
+            sent["Authorization"] = f"Bearer {self.jwt}"
+        sent.update(extra)
+        return sent
+
+    def login(self, **changes: str) -> httpx.Response:
+        body = {"clientcode": self.environ["OPENALGO_ANGEL_CLIENT_ID"],
+                "password": self.environ["OPENALGO_ANGEL_PIN"], "totp": self.totp(), **changes}
+        response = self.http.post(LOGIN_PATH, json=body, headers=self.headers())
+        if response.json().get("status") is True:
+            self.jwt = response.json()["data"]["jwtToken"]
+        return response
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.post(path, json=body, headers=self.headers()).json()
+        return result
+
+    def get(self, path: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.get(path, headers=self.headers()).json()
+        return result
+
+    def order(self, **changes: Any) -> dict[str, Any]:
+        body = {"variety": "NORMAL", "tradingsymbol": "SBIN-EQ", "symboltoken": "3045",
+                "transactiontype": "BUY", "exchange": "NSE", "ordertype": "MARKET",
+                "producttype": "INTRADAY", "duration": "DAY", "price": "0",
+                "triggerprice": "0", "squareoff": "0", "stoploss": "0", "quantity": "1",
+                **changes}
+        return self.post(PLACE, body)
+
+
+@pytest.fixture
+def angel(http: httpx.Client, environ: dict[str, str], totp: Callable[[], str]) -> Angel:
+    angel = Angel(http, environ, totp)
+    assert angel.login().json()["status"] is True
+    return angel
+
+
+def all_strings(rows: list[dict[str, Any]]) -> bool:
+    return all(isinstance(v, str) for r in rows for v in r.values())
+
+
+# -- headers and tokens -----------------------------------------------------------------
+@pytest.mark.parametrize("header", MANDATORY_HEADERS)
+def test_each_mandatory_header_is_required(angel: Angel, header: str) -> None:
+    request = angel.http.build_request("GET", POSITIONS, headers=angel.headers())
+    del request.headers[header]  # httpx would otherwise add a default Accept
+    response = angel.http.send(request)
+    assert response.status_code == 400
+    assert response.json()["success"] is False and response.json()["errorCode"]
+
+
+def test_wrong_api_key_is_refused(angel: Angel) -> None:
+    response = angel.http.get(POSITIONS, headers=angel.headers(**{"X-PrivateKey": "other"}))
+    assert response.status_code == 403 and response.json()["success"] is False
+
+
+@pytest.mark.parametrize(("authorization", "code"), [
+    (None, "AG8003"), ("Bearer nonsense", "AG8001"), ("JWT", "AG8001")])
+def test_bad_tokens_get_the_gateway_envelope(angel: Angel, authorization: str | None,
+                                             code: str) -> None:
+    sent = angel.headers()
+    if authorization is None:
+        del sent["Authorization"]
+    else:
+        sent["Authorization"] = authorization.replace("JWT", angel.jwt)  # no Bearer prefix
+    response = angel.http.get(POSITIONS, headers=sent)
+    assert response.status_code == 403
+    assert response.json() == {"success": False, "message": response.json()["message"],
+                               "errorCode": code, "data": ""}
+
+
+def test_expired_session_is_ag8001(angel: Angel, sim: AngelSimulator) -> None:
+    sim.expire_sessions()
+    assert angel.get(POSITIONS)["errorCode"] == "AG8001"
+
+
+# -- login -----------------------------------------------------------------------------
+def test_login_answers_three_tokens(http: httpx.Client, environ: dict[str, str],
+                                    totp: Callable[[], str]) -> None:
+    body = Angel(http, environ, totp).login().json()
+    assert (body["status"], body["message"], body["errorcode"]) == (True, "SUCCESS", "")
+    assert set(body["data"]) == {"jwtToken", "refreshToken", "feedToken"}
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"totp": "000000"}, "AB1050"), ({"password": "9999"}, "AB1000"),
+    ({"clientcode": "X1"}, "AB1000"), ({"totp": 123456}, "AB1050")])
+def test_login_refusals_use_the_business_envelope(http: httpx.Client, environ: dict[str, str],
+                                                  change: dict[str, Any], code: str) -> None:
+    response = Angel(http, environ, lambda: "000000").login(**change)
+    assert response.status_code == 200
+    assert response.json() == {"status": False, "message": response.json()["message"],
+                               "errorcode": code, "data": None}
+
+
+def test_generate_tokens_profile_and_logout(http: httpx.Client, environ: dict[str, str],
+                                            totp: Callable[[], str]) -> None:
+    angel = Angel(http, environ, totp)
+    refresh = angel.login().json()["data"]["refreshToken"]
+    renewed = angel.post("/rest/auth/angelbroking/jwt/v1/generateTokens",
+                         {"refreshToken": refresh})
+    assert renewed["status"] is True and renewed["data"]["jwtToken"] != angel.jwt
+    assert angel.post("/rest/auth/angelbroking/jwt/v1/generateTokens",
+                      {"refreshToken": "bogus"})["errorcode"] == "AB8050"
+    profile = angel.get(SECURE + "/user/v1/getProfile")
+    assert profile["data"]["clientcode"] == environ["OPENALGO_ANGEL_CLIENT_ID"]
+    client = environ["OPENALGO_ANGEL_CLIENT_ID"]
+    assert angel.post(SECURE + "/user/v1/logout", {"clientcode": client})["status"] is True
+    assert angel.get(POSITIONS)["errorCode"] == "AG8001"
+
+
+# -- orders ----------------------------------------------------------------------------
+def test_order_ids_are_15_digits_with_a_uuid(angel: Angel) -> None:
+    data = angel.order()["data"]
+    assert re.fullmatch(r"\d{15}", data["orderid"])
+    assert uuid.UUID(data["uniqueorderid"]) and data["script"] == "SBIN-EQ"
+
+
+def test_numbers_may_be_json_numbers(angel: Angel) -> None:
+    assert angel.order(quantity=2, price=0, triggerprice=0)["status"] is True
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"variety": "ROCKET"}, "AB1008"),
+    ({"symboltoken": "99999999"}, "AB1009"),
+    ({"tradingsymbol": "SBIN"}, "AB1009"),  # the NSE symbol is SBIN-EQ
+    ({"exchange": "BSE"}, "AB1009"),
+    ({"symboltoken": "99926000", "tradingsymbol": "Nifty 50"}, "AB1009"),  # an index
+    ({"producttype": "CASH"}, "AB1012"),
+    ({"producttype": "CARRYFORWARD"}, "AB1012"),  # not on a cash segment
+    ({"ordertype": "STOPLOSS_LIMIT", "price": "500", "triggerprice": "499"}, "AB1008"),
+    ({"variety": "STOPLOSS", "ordertype": "STOPLOSS_MARKET"}, "AB2000"),  # no trigger
+    ({"ordertype": "LIMIT"}, "AB2000"),  # no price
+    ({"ordertype": "GTT"}, "AB2000"),
+    ({"transactiontype": "HOLD"}, "AB2000"),
+    ({"quantity": "0"}, "AB2000"),
+    ({"quantity": "1.5"}, "AB2000"),
+    ({"quantity": "2", "disclosedquantity": "3"}, "AB2000"),
+    ({"price": "abc"}, "AB2000"),
+    ({"transactiontype": ["BUY"], "variety": {"x": 1}}, "AB1008"),
+    ({"transactiontype": ["BUY"]}, "AB2000"),
+])
+def test_order_validation_codes(angel: Angel, sim: AngelSimulator, change: dict[str, Any],
+                                code: str) -> None:
+    body = angel.order(**change)
+    assert body == {"status": False, "message": body["message"], "errorcode": code,
+                    "data": None}
+    assert sim.book.orders == {}
+
+
+def test_derivative_products(angel: Angel, sim: AngelSimulator) -> None:
+    fut = next(row for row in sim.scrip.values() if row["exch_seg"] == "NFO"
+               and row["instrumenttype"] == "FUTIDX")
+    order = {"exchange": "NFO", "symboltoken": fut["token"], "tradingsymbol": fut["symbol"],
+             "quantity": fut["lotsize"]}
+    assert angel.order(**order, producttype="CARRYFORWARD")["status"] is True
+    assert angel.order(**order, producttype="DELIVERY")["errorcode"] == "AB1012"
+
+
+def test_order_book_rows(angel: Angel, sim: AngelSimulator) -> None:
+    assert angel.get(BOOK)["data"] is None
+    market = angel.order(quantity="3", disclosedquantity="1", ordertag="strat-1")["data"]
+    resting = angel.order(ordertype="LIMIT", price="1.00")["data"]
+    stop = angel.order(variety="STOPLOSS", ordertype="STOPLOSS_LIMIT", price="9000",
+                       triggerprice="8990")["data"]
+    too_big = angel.order(quantity="10000000")["data"]
+    odd_lot = angel.order(exchange="NFO", **_nfo_future(sim), quantity="1",
+                          producttype="CARRYFORWARD")["data"]
+    cancel = angel.post(SECURE + "/order/v1/cancelOrder",
+                        {"variety": "NORMAL", "orderid": resting["orderid"]})
+    assert cancel["status"] is True
+    assert cancel["data"] == {k: resting[k] for k in ("orderid", "uniqueorderid")}
+    assert angel.post(SECURE + "/order/v1/cancelOrder",
+                      {"variety": "NORMAL", "orderid": "1"})["errorcode"] == "AB1013"
+    rows = {row["orderid"]: row for row in angel.get(BOOK)["data"]}
+    assert all_strings(list(rows.values()))
+    done = rows[market["orderid"]]
+    assert (done["status"], done["orderstatus"], done["ordertag"], done["disclosedquantity"],
+            done["filledshares"], done["uniqueorderid"]) == (
+        "complete", "complete", "strat-1", "1", "3", market["uniqueorderid"])
+    assert Decimal(done["averageprice"]) == sim.price("3045")
+    assert rows[resting["orderid"]]["status"] == "cancelled"
+    assert rows[stop["orderid"]]["status"] == "trigger pending"
+    rejected = rows[too_big["orderid"]]
+    assert rejected["status"] == "rejected" and rejected["text"].startswith("RMS:Margin Exceeds")
+    assert "lot size" in rows[odd_lot["orderid"]]["text"]
+    assert re.fullmatch(r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}", done["updatetime"])
+
+
+def test_margin_limit_is_configurable(http: httpx.Client, environ: dict[str, str],
+                                      totp: Callable[[], str], sim: AngelSimulator) -> None:
+    sim.margin_limit = Decimal(1000)
+    angel = Angel(http, environ, totp)
+    angel.login()
+    order_id = angel.order(quantity="1")["data"]["orderid"]
+    assert sim.book.orders[order_id].status == "rejected"
+
+
+def _nfo_future(sim: AngelSimulator) -> dict[str, str]:
+    fut = next(row for row in sim.scrip.values() if row["instrumenttype"] == "FUTIDX"
+               and row["exch_seg"] == "NFO")
+    return {"symboltoken": fut["token"], "tradingsymbol": fut["symbol"]}
+
+
+# -- positions -------------------------------------------------------------------------
+def test_positions_from_fills_with_realised_and_unrealised_pnl(angel: Angel,
+                                                               sim: AngelSimulator) -> None:
+    assert angel.get(POSITIONS) == {"status": True, "message": "SUCCESS", "errorcode": "",
+                                    "data": None}
+    angel.order(quantity="3")
+    angel.order(quantity="1", transactiontype="SELL", ordertype="LIMIT", price="1.00")
+    (row,) = angel.get(POSITIONS)["data"]
+    assert all_strings([row])
+    fill, ltp = sim.price("3045"), sim.mark("3045")
+    assert (row["tradingsymbol"], row["symboltoken"], row["producttype"], row["netqty"]) == (
+        "SBIN-EQ", "3045", "INTRADAY", "2")
+    assert (row["buyqty"], row["sellqty"]) == ("3", "1")
+    assert Decimal(row["avgnetprice"]) == fill and Decimal(row["ltp"]) == ltp
+    assert Decimal(row["realised"]) == (fill - fill) * 1  # sold at the fill price
+    assert Decimal(row["unrealised"]) == (ltp - fill) * 2
+    assert Decimal(row["pnl"]) == Decimal(row["realised"]) + Decimal(row["unrealised"])
+
+
+# -- scrip master and quirks -----------------------------------------------------------
+def test_scrip_master_format(http: httpx.Client) -> None:
+    response = http.get(MASTER)  # public: no headers, no token
+    assert response.status_code == 200
+    rows = response.json()
+    assert isinstance(rows, list) and all_strings(rows)
+    assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(
+        ["token", "symbol", "name", "expiry", "strike", "lotsize", "instrumenttype",
+         "exch_seg", "tick_size"]))}
+    by_symbol = {(r["exch_seg"], r["symbol"]): r for r in rows}
+    assert by_symbol["NSE", "SBIN-EQ"]["tick_size"] == "5.000000"
+    assert ("NSE", "SUZLON-BE") in by_symbol and ("BSE", "SBIN") in by_symbol
+    assert by_symbol["NSE", "Nifty 50"]["instrumenttype"] == "AMXIDX"
+    assert by_symbol["BSE", "SENSEX"]["token"] == "99919000"
+    vedl = next(r for r in rows if r["symbol"].startswith("VEDL") and "292.5" in r["symbol"])
+    assert (vedl["exch_seg"], vedl["strike"], vedl["instrumenttype"]) == (
+        "NFO", "29250.000000", "OPTSTK")
+    assert re.fullmatch(r"\d{2}[A-Z]{3}\d{4}", vedl["expiry"])
+    usd = next(r for r in rows if r["exch_seg"] == "CDS" and r["symbol"].endswith("83.5CE"))
+    assert (usd["strike"], usd["tick_size"]) == ("835000000.000000", "0.250000")
+    assert {r["instrumenttype"] for r in rows if r["exch_seg"] == "MCX"} == {"FUTCOM", "OPTFUT"}
+    assert {r["instrumenttype"] for r in rows if r["exch_seg"] == "BFO"} == {"FUTIDX", "OPTIDX"}
+
+
+def test_every_listing_round_trips_through_the_plugin_parser() -> None:
+    listings = universe()
+    index = InstrumentIndex.from_instruments(
+        "angel", parse_scrip_master(render_scrip_master(listings)))
+    assert len(index) == len(listings)
+    rebuilt = 0
+    for listing in listings:
+        instrument = index.resolve(listing.symbol, listing.exchange)
+        assert instrument.token == listing.token
+        assert (instrument.lot_size, instrument.tick_size) == (listing.lot_size,
+                                                                listing.tick_size)
+        assert (instrument.expiry, instrument.strike) == (listing.expiry, listing.strike)
+        rebuilt += instrument.broker_symbol != instrument.symbol and listing.exchange in (
+            "BFO", "MCX", "CDS")
+    assert rebuilt == sum(1 for x in listings if x.exchange in ("BFO", "MCX", "CDS"))
+
+
+def test_big_scrip_master_has_n_rows_and_can_be_served(environ: dict[str, str]) -> None:
+    assert len(json.loads(big_scrip_master(1234))) == 1234
+    sim = AngelSimulator(environ=environ, master_size=700)
+    with httpx.Client(transport=InProcessTransport(sim.app), base_url="http://sim") as client:
+        assert len(client.get(MASTER).json()) == 700
+
+
+def test_rate_limit_is_plain_text_403(angel: Angel, sim: AngelSimulator) -> None:
+    sim.faults.rate_limit_next = 1
+    response = angel.http.get(POSITIONS, headers=angel.headers())
+    assert response.status_code == 403
+    assert response.text == "Access denied because of exceeding access rate"
+    assert not response.headers["content-type"].startswith("application/json")
+
+
+def test_injected_rejection_is_a_business_refusal(angel: Angel, sim: AngelSimulator) -> None:
+    sim.faults.reject_orders = 1
+    body = angel.order()
+    assert body["status"] is False and body["errorcode"].startswith("AB") and body["message"]
+    assert sim.book.orders == {}

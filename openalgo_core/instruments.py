@@ -3,15 +3,16 @@
 :class:`InstrumentIndex` resolves ``(symbol, exchange)`` to an
 :class:`~openalgo_core.models.Instrument` in O(1), and a broker token or broker
 symbol back to the OpenAlgo symbol. :class:`InstrumentCache` keeps one file per
-broker per IST day in a columnar text format that loads without building every
-row: rows are materialised on first lookup.
+broker per IST day: a header, three lines of precomputed lookup keys, then one
+line per row. Loading splits only the key line; a row is parsed on first use.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime as dt
 import difflib
+import gc
 import json
 import os
 import tempfile
@@ -19,102 +20,104 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import UnknownSymbolError, ValidationError
+from .errors import ConfigurationError, UnknownSymbolError, ValidationError
 from .models import IST, Instrument, OrderRequest
 
-__all__ = ["InstrumentCache", "InstrumentIndex", "check_order"]
+__all__ = ["InstrumentCache", "InstrumentIndex", "check_order", "gc_paused"]
 
-FIELDS = tuple(f.name for f in dataclasses.fields(Instrument))
-_TEXT_FIELDS = frozenset({"symbol", "exchange", "broker_symbol", "broker_exchange", "token",
-                          "name", "instrument_type"})
-_SEP = "\x1f"
-_FORMAT = 1
+FIELDS = Instrument._fields
+_SEP = "\x1f"  # between the fields of a row, and exchange | symbol in a key
+_RS = "\x1e"  # between the keys of a key line
+_FORMAT = 3
+KeyKind = str  # "symbol", "token" or "broker_symbol"
 
 
-def _encode(value: object) -> str:
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a large acyclic structure is built: its repeated
+    passes over a growing heap would otherwise cost more than the work itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _clean(value: object) -> str:
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    return text.replace(_SEP, " ").replace("\n", " ")
+    return text.replace(_SEP, " ").replace(_RS, " ").replace("\n", " ")
 
 
-class _Columns:
-    """Rows stored as string columns, turned into Instruments on demand."""
-
-    def __init__(self, columns: dict[str, list[str]]) -> None:
-        self.columns = columns
-        self._memo: dict[int, Instrument] = {}
-
-    def __len__(self) -> int:
-        return len(self.columns["symbol"])
-
-    def __getitem__(self, i: int) -> Instrument:
-        row = self._memo.get(i)
-        if row is None:
-            c = self.columns
-            expiry, strike, option = c["expiry"][i], c["strike"][i], c["option_type"][i]
-            row = Instrument(
-                symbol=c["symbol"][i], exchange=c["exchange"][i],
-                broker_symbol=c["broker_symbol"][i], broker_exchange=c["broker_exchange"][i],
-                token=c["token"][i], name=c["name"][i], instrument_type=c["instrument_type"][i],
-                lot_size=int(c["lot_size"][i]), tick_size=Decimal(c["tick_size"][i]),
-                expiry=dt.date.fromisoformat(expiry) if expiry else None,
-                strike=Decimal(strike) if strike else None, option_type=option or None)
-            self._memo[i] = row
-        return row
-
-    def column(self, name: str) -> Sequence[str]:
-        return self.columns[name]
+def _row_keys(rows: list[Instrument], kind: KeyKind) -> list[str]:
+    if kind == "symbol":
+        return [r[1] + _SEP + r[0] for r in rows]
+    if kind == "token":
+        return [r[3] + _SEP + r[4] for r in rows]
+    return [r[3] + _SEP + r[2] for r in rows]
 
 
-class _Rows:
-    def __init__(self, rows: list[Instrument]) -> None:
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> Instrument:
-        return self.rows[i]
-
-    def column(self, name: str) -> Sequence[str]:
-        if name in _TEXT_FIELDS:
-            return [getattr(r, name) for r in self.rows]
-        return [_encode(getattr(r, name)) for r in self.rows]
+def _first_wins(keys: list[str], values: Sequence[_Entry]) -> dict[str, _Entry]:
+    return dict(zip(reversed(keys), reversed(values), strict=True))
 
 
-def _first_wins(keys: Iterable[str], n: int) -> dict[str, int]:
-    keys = list(keys)
-    return dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))
+def _parse_row(line: str) -> Instrument:
+    try:
+        (symbol, exchange, broker_symbol, broker_exchange, token, name, itype, lot, tick,
+         expiry, strike, option) = line.split(_SEP)
+        return Instrument(symbol, exchange, broker_symbol, broker_exchange, token, name, itype,
+                          int(lot), Decimal(tick),
+                          dt.date.fromisoformat(expiry) if expiry else None,
+                          Decimal(strike) if strike else None, option or None)
+    except (ValueError, ArithmeticError):
+        raise ConfigurationError(
+            "the instrument cache is corrupt; run `openalgo instruments <broker> --refresh`"
+        ) from None
+
+
+#: A row as the plugin built it, or its still unparsed line from the cache.
+_Entry = Instrument | str
 
 
 class InstrumentIndex:
-    """O(1) lookups over one broker's instruments. The first row of a key wins."""
+    """O(1) lookups over one broker's instruments. The first row of a key wins.
 
-    def __init__(self, broker: str, source: _Rows | _Columns) -> None:
+    Tables map a key straight to its row; a row loaded from the cache stays an
+    unparsed line until first looked up, then is replaced by its Instrument.
+    """
+
+    def __init__(self, broker: str, entries: Sequence[_Entry],
+                 keys: Callable[[KeyKind], list[str]]) -> None:
         self.broker = broker
-        self._source = source
-        self._n = len(source)
-        sym, exch = source.column("symbol"), source.column("exchange")
-        self._by_symbol = _first_wins(map(_key, exch, sym), self._n)
-        self._by_token: dict[str, int] | None = None
-        self._by_brsym: dict[str, int] | None = None
-        self._row: Callable[[int], Instrument] = (
-            source.rows.__getitem__ if isinstance(source, _Rows) else source.__getitem__)
+        self._entries = entries
+        self._keys = keys
+        with gc_paused():
+            self._by_symbol = _first_wins(keys("symbol"), entries)
+        self._reverse: dict[KeyKind, dict[str, _Entry]] = {}
 
     @classmethod
     def from_instruments(cls, broker: str, instruments: Iterable[Instrument]) -> InstrumentIndex:
-        return cls(broker, _Rows(list(instruments)))
+        rows = instruments if isinstance(instruments, list) else list(instruments)
+        return cls(broker, rows, lambda kind: _row_keys(rows, kind))
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._entries)
 
     def __iter__(self) -> Iterator[Instrument]:
-        return (self._row(i) for i in range(self._n))
+        return (_parse_row(e) if isinstance(e, str) else e for e in self._entries)
+
+    @staticmethod
+    def _take(table: dict[str, _Entry], key: str) -> Instrument | None:
+        found = table.get(key)
+        if isinstance(found, str):
+            found = table[key] = _parse_row(found)
+        return found
 
     def get(self, symbol: str, exchange: str) -> Instrument | None:
-        i = self._by_symbol.get(exchange + _SEP + symbol)
-        return None if i is None else self._row(i)
+        return self._take(self._by_symbol, exchange + _SEP + symbol)
 
     def resolve(self, symbol: str, exchange: str) -> Instrument:
         """The instrument for an OpenAlgo ``(symbol, exchange)``.
@@ -122,61 +125,52 @@ class InstrumentIndex:
         Raises:
             UnknownSymbolError: with up to three close matches on that exchange.
         """
-        i = self._by_symbol.get(exchange + _SEP + symbol)
-        if i is None:
+        found = self._take(self._by_symbol, exchange + _SEP + symbol)
+        if found is None:
             raise UnknownSymbolError(symbol, exchange, self._suggest(symbol, exchange))
-        return self._row(i)
+        return found
+
+    def _lookup(self, kind: KeyKind, key: str) -> Instrument | None:
+        table = self._reverse.get(kind)
+        if table is None:
+            with gc_paused():
+                table = self._reverse[kind] = _first_wins(self._keys(kind), self._entries)
+        return self._take(table, key)
 
     def by_token(self, token: str, broker_exchange: str) -> Instrument | None:
         """Map a broker token (as in the broker's position rows) back to the instrument."""
-        if self._by_token is None:
-            self._by_token = _first_wins(
-                map(_key, self._source.column("broker_exchange"), self._source.column("token")),
-                self._n)
-        i = self._by_token.get(broker_exchange + _SEP + token)
-        return None if i is None else self._row(i)
+        return self._lookup("token", broker_exchange + _SEP + token)
 
     def by_broker_symbol(self, broker_symbol: str, broker_exchange: str) -> Instrument | None:
-        if self._by_brsym is None:
-            self._by_brsym = _first_wins(
-                map(_key, self._source.column("broker_exchange"),
-                    self._source.column("broker_symbol")), self._n)
-        i = self._by_brsym.get(broker_exchange + _SEP + broker_symbol)
-        return None if i is None else self._row(i)
+        return self._lookup("broker_symbol", broker_exchange + _SEP + broker_symbol)
 
     def search(self, text: str, limit: int = 20) -> list[Instrument]:
         """Instruments whose symbol or name contains ``text`` (case-insensitive)."""
         needle = text.strip().upper()
-        symbols, names = self._source.column("symbol"), self._source.column("name")
         hits: list[Instrument] = []
-        for i in range(self._n):
-            if needle in symbols[i] or needle in names[i].upper():
-                hits.append(self._row(i))
+        for entry in self._entries:
+            if isinstance(entry, str):
+                if needle not in entry.upper():
+                    continue
+                entry = _parse_row(entry)
+            if needle in entry.symbol or needle in entry.name.upper():
+                hits.append(entry)
                 if len(hits) >= limit:
                     break
         return hits
 
     def _suggest(self, symbol: str, exchange: str) -> list[str]:
-        prefix = exchange + _SEP + symbol.upper()[:3]
-        pool = [k.split(_SEP, 1)[1] for k in self._by_symbol if k.startswith(prefix)]
-        if not pool:
-            pool = [k.split(_SEP, 1)[1] for k in self._by_symbol
-                    if k.startswith(exchange + _SEP + symbol.upper()[:1])]
-        return difflib.get_close_matches(symbol.upper(), pool[:5000], n=3, cutoff=0.6)
+        wanted, prefix = symbol.upper(), exchange + _SEP
+        same = [k[len(prefix):] for k in self._by_symbol if k.startswith(prefix)]
+        pool = [s for s in same if s[:3] == wanted[:3]] or [s for s in same if s[:1] == wanted[:1]]
+        return difflib.get_close_matches(wanted, pool[:5000], n=3, cutoff=0.6)
 
-    def dump_columns(self) -> dict[str, Sequence[str]]:
-        return {name: self._source.column(name) for name in FIELDS}
-
-
-def _join(column: Sequence[str]) -> str:
-    joined = _SEP.join(column)
-    if "\n" in joined or joined.count(_SEP) != max(len(column) - 1, 0):
-        joined = _SEP.join(map(_encode, column))
-    return joined
-
-
-def _key(exchange: str, value: str) -> str:
-    return exchange + _SEP + value
+    def dump(self) -> tuple[dict[KeyKind, str], list[str]]:
+        """Key lines and row lines, as :class:`InstrumentCache` stores them."""
+        lines = [e if isinstance(e, str) else _SEP.join(map(_clean, e)) for e in self._entries]
+        keys = {kind: _RS.join(k.replace(_RS, " ").replace("\n", " ") for k in self._keys(kind))
+                for kind in ("symbol", "token", "broker_symbol")}
+        return keys, lines
 
 
 def check_order(order: OrderRequest, instrument: Instrument) -> None:
@@ -203,6 +197,8 @@ def check_order(order: OrderRequest, instrument: Instrument) -> None:
 class InstrumentCache:
     """One file per broker per IST day under ``directory``."""
 
+    KINDS = ("symbol", "token", "broker_symbol")
+
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
 
@@ -212,37 +208,41 @@ class InstrumentCache:
 
     def load(self, broker: str, day: dt.date | None = None) -> InstrumentIndex | None:
         """Today's index from disk, or None if there is no (valid) cache for today."""
-        path = self.path(broker, day)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self.path(broker, day).read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        header, _, body = text.partition("\n")
+        with gc_paused():
+            lines = text.split("\n")  # one pass, no intermediate copies of the body
         try:
-            meta = json.loads(header)
-            lines = body.split("\n")
-            if meta.get("format") != _FORMAT or meta.get("fields") != list(FIELDS):
-                return None
+            meta = json.loads(lines[0])
             count = int(meta["count"])
-            columns = {name: (lines[i].split(_SEP) if count else [])
-                       for i, name in enumerate(FIELDS)}
-        except (ValueError, KeyError, IndexError):
+            if meta.get("format") != _FORMAT or meta.get("fields") != list(FIELDS) \
+                    or meta.get("length") != len(text) - len(lines[0]) - 1 \
+                    or len(lines) != count + 4:
+                return None
+        except (ValueError, KeyError, TypeError):
             return None
-        if any(len(col) != count for col in columns.values()):
+        keys = dict(zip(self.KINDS, lines[1:4], strict=True))
+        if any(keys[k].count(_RS) != max(count - 1, 0) for k in self.KINDS):
             return None
-        return InstrumentIndex(broker, _Columns(columns))
+        del lines[:4]
+        if not count:
+            lines = []
+        return InstrumentIndex(broker, lines,
+                               lambda kind: keys[kind].split(_RS) if count else [])
 
     def save(self, index: InstrumentIndex, day: dt.date | None = None) -> Path:
         """Write atomically (temp file + rename) so a reader never sees half a file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(index.broker, day)
-        columns = index.dump_columns()
+        keys, lines = index.dump()
+        body = "\n".join([*(keys[k] for k in self.KINDS), *lines])
         header = json.dumps({"format": _FORMAT, "broker": index.broker, "count": len(index),
-                             "fields": list(FIELDS)})
+                             "fields": list(FIELDS), "length": len(body)})
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(header + "\n")
-            out.write("\n".join(_join(columns[name]) for name in FIELDS))
+            out.write(header + "\n" + body)
         os.replace(tmp, path)
         for old in self.directory.glob(f"instruments-{index.broker}-*.txt"):
             if old != path:

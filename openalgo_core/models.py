@@ -10,13 +10,12 @@ importing the core stays cheap.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -291,12 +290,12 @@ class LoginChallenge(BaseModel):
     context: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Instrument:
+class Instrument(NamedTuple):
     """One tradable (or quotable) instrument from a broker's master contract.
 
-    A slotted dataclass rather than a pydantic model: master contracts hold
-    150k+ rows, and building and looking them up must be cheap.
+    An immutable named tuple rather than a pydantic model: master contracts
+    hold 150k+ rows, and building (positionally) and looking them up must be
+    cheap. Plugins build them valid; the core never mutates them.
     """
 
     symbol: str

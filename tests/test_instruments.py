@@ -106,3 +106,18 @@ def test_lot_and_tick_checked_before_sending(index: InstrumentIndex) -> None:
     check_order(order_from({"symbol": cds.symbol, "exchange": "CDS", "action": "SELL",
                             "quantity": 1000, "pricetype": "SL", "price": "83.5025",
                             "trigger_price": "83.5050", "product": "NRML"}), cds)
+
+
+def test_a_damaged_row_is_a_clear_error(tmp_path: Path) -> None:
+    from openalgo_core import ConfigurationError
+
+    cache = InstrumentCache(tmp_path)
+    day = dt.date(2026, 11, 20)
+    index = InstrumentIndex.from_instruments("angel", ROWS)
+    path = cache.save(index, day)
+    text = path.read_text()
+    path.write_text(text.replace("\x1f75\x1f", "\x1fxx\x1f"))  # same length, bad lot size
+    loaded = cache.load("angel", day)
+    assert loaded is not None
+    with pytest.raises(ConfigurationError, match="--refresh"):
+        loaded.resolve("NIFTY28MAR24FUT", "NFO")

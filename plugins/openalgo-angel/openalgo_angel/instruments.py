@@ -9,7 +9,6 @@ instrument types this plugin does not offer, or that cannot be read, are skipped
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import gc
 import json
@@ -97,7 +96,7 @@ def _row_builder(keep: Callable[[Instrument], None],
     strikes: dict[str, dict[str, tuple[Decimal, str]]] = {segment: {} for segment in SEGMENTS}
     indices: dict[str, str] = {}
     kinds, segments, index_segments = INSTRUMENT_KINDS, SEGMENTS, INDEX_SEGMENTS
-    make = _make_instrument
+    make = Instrument  # a NamedTuple: positional construction is cheap
 
     def build(row: Any) -> None:
         token, symbol, name, expiry, strike, lot, itype, segment, tick = _FIELDS(row)
@@ -187,44 +186,3 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _instrument_constructor() -> Callable[..., Instrument]:
-    """A positional ``Instrument`` constructor twice as fast as the frozen dataclass
-    ``__init__`` (which pays an ``object.__setattr__`` per field): it sets the slots
-    directly. Instrument validates nothing, so nothing is bypassed; a change to its
-    fields fails here, at import, rather than mis-assigning values."""
-    names = tuple(f.name for f in dataclasses.fields(Instrument))
-    if names != _INSTRUMENT_FIELDS:
-        raise ImportError(f"openalgo_core.models.Instrument fields changed: {names}")
-    (s_symbol, s_exchange, s_broker_symbol, s_broker_exchange, s_token, s_name, s_type,
-     s_lot, s_tick, s_expiry, s_strike, s_option) = (
-        getattr(Instrument, name).__set__ for name in names)
-    new = object.__new__
-
-    def make(symbol: str, exchange: str, broker_symbol: str, broker_exchange: str,
-             token: str, name: str, instrument_type: str, lot_size: int, tick_size: Decimal,
-             expiry: dt.date | None, strike: Decimal | None,
-             option_type: str | None) -> Instrument:
-        row = new(Instrument)
-        s_symbol(row, symbol)
-        s_exchange(row, exchange)
-        s_broker_symbol(row, broker_symbol)
-        s_broker_exchange(row, broker_exchange)
-        s_token(row, token)
-        s_name(row, name)
-        s_type(row, instrument_type)
-        s_lot(row, lot_size)
-        s_tick(row, tick_size)
-        s_expiry(row, expiry)
-        s_strike(row, strike)
-        s_option(row, option_type)
-        return row
-
-    return make
-
-
-_INSTRUMENT_FIELDS = ("symbol", "exchange", "broker_symbol", "broker_exchange", "token", "name",
-                      "instrument_type", "lot_size", "tick_size", "expiry", "strike",
-                      "option_type")
-_make_instrument = _instrument_constructor()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from openalgo_angel.instruments import _make_instrument, parse_scrip_master
+from openalgo_angel.instruments import parse_scrip_master
 from openalgo_angel.simulator import big_scrip_master
 
-from openalgo_core import BrokerResponseError, Instrument, InstrumentIndex
+from openalgo_core import BrokerResponseError, InstrumentIndex
 
 
 def row(token: str, symbol: str, name: str, segment: str, itype: str = "", expiry: str = "",
@@ -119,16 +118,6 @@ def test_bad_or_unoffered_rows_are_skipped(bad: Any) -> None:
 def test_a_file_that_is_not_a_usable_array_is_a_broker_response_error(content: bytes) -> None:
     with pytest.raises(BrokerResponseError):
         parse_scrip_master(content)
-
-
-def test_fast_constructor_builds_equal_instruments() -> None:
-    values = ("A", "NFO", "A-RAW", "NFO", "1", "A", "CE", 50, Decimal("0.05"),
-              dt.date(2024, 4, 25), Decimal("292.5"), "CE")
-    fast = _make_instrument(*values)
-    assert fast == Instrument(*values) and hash(fast) == hash(Instrument(*values))
-    assert dataclasses.astuple(fast) == values
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.symbol = "B"  # type: ignore[misc]
 
 
 def test_big_master_parses_every_row() -> None:

@@ -65,6 +65,8 @@ class Gateway:
         cache_dir: instrument cache directory (default ``OPENALGO_HOME/cache``).
         transports: per-broker httpx transports (tests: MockTransport, in-process ASGI).
         retry, timeout: HTTP retry policy and timeouts for every broker client.
+        pace: pace requests to each broker's declared rate limits (default on;
+            ``OPENALGO_PACING=0`` turns it off, for simulators and benchmarks only).
         sleep: used for pacing and retry back-off (tests inject a fake).
     """
 
@@ -75,6 +77,7 @@ class Gateway:
                  transports: Mapping[str, httpx.BaseTransport] | None = None,
                  retry: RetryPolicy | None = None,
                  timeout: httpx.Timeout | None = None,
+                 pace: bool | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self._env = os.environ if environ is None else environ
@@ -88,6 +91,7 @@ class Gateway:
         self._transports = dict(transports or {})
         self._retry = retry
         self._timeout = timeout or DEFAULT_TIMEOUT
+        self._pace = pace if pace is not None else self._env.get("OPENALGO_PACING", "1") != "0"
         self._sleep = sleep
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.RLock()
@@ -118,7 +122,7 @@ class Gateway:
             if broker not in self._clients:
                 info = self.info(broker)
                 limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
-                            for cat, lim in info.rate_limits.items()}
+                            for cat, lim in info.rate_limits.items()} if self._pace else {}
                 self._limiters[broker] = limiters
                 self._clients[broker] = BrokerClient(
                     info, base_url=self._env.get(env_var(broker, "BASE_URL")) or None,

@@ -159,3 +159,20 @@ def test_concurrent_orders_from_threads_get_unique_tags(gateway: Gateway,
         t.join()
     assert len({r.tag for r in receipts}) == len({r.order_id for r in receipts}) == 80
     assert len(fake_sim.book.orders) == 80
+
+
+def test_pacing_follows_the_declared_limits_and_can_be_turned_off(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path) -> None:
+    def make(**kw: object) -> Gateway:
+        registry = Registry(environ=fake_env, discover=False)
+        registry.register_broker(fake_plugin)
+        return Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                       cache_dir=tmp_path, transports={"fake": InProcessTransport(fake_sim.app)},
+                       **kw)  # type: ignore[arg-type]
+    with make() as paced:
+        assert set(paced.client("fake").limiters) == {"orders", "reads"}
+    with make(pace=False) as unpaced:
+        assert unpaced.client("fake").limiters == {}
+    fake_env["OPENALGO_PACING"] = "0"
+    with make() as by_env:
+        assert by_env.client("fake").limiters == {}

@@ -149,12 +149,15 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
         gateway: every call goes through it (sessions, validation, routing).
         environ: settings (``OPENALGO_API_KEY``, ``OPENALGO_BROKER``, ``REDIRECT_URL``).
         api_keys: accepted keys (default: from ``environ`` and ``OPENALGO_HOME``).
-        order_limiter: per-key limit on order endpoints (default 10/s, as OpenAlgo).
+        order_limiter: per-key limit on order endpoints (default
+            ``OPENALGO_ORDER_RATE_LIMIT`` or 10/s, as OpenAlgo; other endpoints
+            ``OPENALGO_API_RATE_LIMIT`` or 50/s).
     """
     env = os.environ if environ is None else environ
     keys = api_keys or ApiKeys(env, default_home(env))
-    order_limit = order_limiter or KeyRateLimiter(ORDER_RATE_LIMIT)
-    api_limit = KeyRateLimiter(API_RATE_LIMIT)
+    order_limit = order_limiter or KeyRateLimiter(
+        int(env.get("OPENALGO_ORDER_RATE_LIMIT") or ORDER_RATE_LIMIT))
+    api_limit = KeyRateLimiter(int(env.get("OPENALGO_API_RATE_LIMIT") or API_RATE_LIMIT))
     app = FastAPI(title="openalgo gateway", version="0.1.0",
                   description="OpenAlgo-compatible REST API over openalgo-core brokers.")
 

@@ -37,7 +37,6 @@ from .models import (
     Position,
     RateCategory,
     Session,
-    new_tag,
     order_from,
 )
 from .registry import PluginRecord, Registry
@@ -254,7 +253,7 @@ class Gateway:
     # -- trading -----------------------------------------------------------------------
     def validate_order(self, broker: str,
                        order: OrderRequest | Mapping[str, Any]) -> tuple[OrderRequest, Instrument]:
-        """Everything :meth:`place_order` checks before the network, tag assigned.
+        """Everything :meth:`place_order` checks before the network.
 
         Raises:
             ValidationError / UnknownSymbolError: naming the field and the rule.
@@ -270,8 +269,6 @@ class Gateway:
                     f" (supported: {', '.join(sorted(allowed))})", field=field)
         instrument = self.instruments(broker).resolve(order.symbol, order.exchange)
         check_order(order, instrument)
-        if order.tag is None:
-            order = order.model_copy(update={"tag": new_tag()})
         return order, instrument
 
     def place_order(self, broker: str, order: OrderRequest | Mapping[str, Any]) -> OrderReceipt:

@@ -96,6 +96,8 @@ class OrderRequest(BaseModel):
     and ``trigger_price`` (BUY: trigger <= price, SELL: trigger >= price);
     SL-M needs ``trigger_price``; MARKET takes no price; ``disclosed_quantity``
     <= quantity; CNC only on cash exchanges; index exchanges take no orders.
+    ``tag`` is unique per request unless you set it (send it to the broker: it is
+    how an order whose outcome is unknown is found again).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -110,7 +112,7 @@ class OrderRequest(BaseModel):
     trigger_price: Decimal = Decimal(0)
     disclosed_quantity: int = 0
     strategy: Annotated[str, Field(max_length=64)] = ""
-    tag: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")] = None
+    tag: Annotated[str, Field(default_factory=new_tag, pattern=r"^[A-Za-z0-9_-]{1,20}$")]
 
     @field_validator("symbol", "exchange", "action", "pricetype", "product", mode="before")
     @classmethod

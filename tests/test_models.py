@@ -22,7 +22,7 @@ def test_defaults_follow_openalgo() -> None:
     order = order_from(BASE)
     assert (order.pricetype, order.product, order.price, order.trigger_price) == (
         "MARKET", "MIS", Decimal(0), Decimal(0))
-    assert order.tag is None
+    assert order.tag.startswith("oa") and order.tag != order_from(BASE).tag
 
 
 def test_lower_case_and_strings_are_normalised() -> None:

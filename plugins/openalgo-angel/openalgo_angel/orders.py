@@ -36,7 +36,7 @@ def order_body(order: OrderRequest, instrument: Instrument) -> dict[str, str]:
         "stoploss": "0",
         "quantity": str(order.quantity),
         "disclosedquantity": str(order.disclosed_quantity),
-        "ordertag": order.tag or "",
+        "ordertag": order.tag,
     }
 
 

@@ -1,0 +1,168 @@
+"""What each broker brings to the benchmarks: its simulator, a logged-in gateway,
+its official SDK as a baseline, and a pandas baseline for its master contract.
+
+Everything generic (timing, the raw-httpx floor, pacing, the REST gateway) lives
+in the benchmark modules; a new broker adds one :class:`BrokerBench` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+
+from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core.testing import ServerThread, SimulatorBase
+from openalgo_core.testing.simulator import generate_credential
+from openalgo_core.testing.transport import free_port
+
+ORDER = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1,
+         "pricetype": "MARKET", "product": "MIS"}
+
+
+@dataclass
+class Live:
+    """A broker simulator on a loopback socket and a gateway logged in to it."""
+
+    broker: str
+    sim: SimulatorBase | SimProcess
+    url: str
+    env: dict[str, str]
+    gateway: Gateway
+
+
+@dataclass
+class BrokerBench:
+    id: str
+    make_sim: Callable[[dict[str, str], int | None], SimulatorBase]
+    sdk_name: str
+    sdk_import: str
+    #: (sim url, env) -> a function placing ORDER through the official SDK
+    sdk_orders: Callable[[str, dict[str, str]], Callable[[], Any]]
+    #: master-contract bytes -> {(symbol, exchange): token}, the way OpenAlgo builds it
+    pandas_symbol_map: Callable[[bytes], dict[tuple[str, str], str]]
+
+
+def credentials(broker: str, registry: Registry) -> dict[str, str]:
+    info = registry.load(broker)
+    return {f"OPENALGO_{broker.upper()}_{spec.name}": generate_credential(spec.name)
+            for spec in info.credentials}
+
+
+class SimProcess:
+    """The broker's simulator in its own process (``openalgo sim``), so that it does
+    not share a GIL with the client being measured. Controlled through ``/_sim/``."""
+
+    def __init__(self, broker: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "openalgo_core", "sim", broker, "--port", str(self.port)],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.url + "/_sim/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"{broker} simulator did not start") from None
+                time.sleep(0.05)
+
+    def faults(self, **changes: Any) -> None:
+        httpx.post(self.url + "/_sim/faults", json=changes).raise_for_status()
+
+    def stats(self) -> dict[str, int]:
+        result: dict[str, int] = httpx.get(self.url + "/_sim/stats").json()
+        return result
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@contextmanager
+def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = None,
+         **sim_faults: Any) -> Iterator[Live]:
+    """A logged-in gateway and the broker's simulator: in its own process, or (when
+    ``master_size`` asks for a big master contract) in a thread of this one."""
+    registry = Registry()
+    env = credentials(bench.id, registry)
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        if master_size:
+            sim: SimulatorBase | SimProcess = bench.make_sim(env, master_size)
+            url = stack.enter_context(ServerThread(sim.app).running())
+        else:
+            sim = SimProcess(bench.id, env)
+            stack.callback(sim.stop)
+            url = sim.url
+            if sim_faults:
+                sim.faults(**sim_faults)
+        env[f"OPENALGO_{bench.id.upper()}_BASE_URL"] = url
+        env["OPENALGO_HOME"] = tmp
+        gateway = stack.enter_context(Gateway(
+            registry=registry, environ=env, session_store=MemorySessionStore(),
+            cache_dir=Path(tmp) / "cache", pace=pace))
+        gateway.authenticate(bench.id)
+        yield Live(bench.id, sim, url, env, gateway)
+
+
+# -- Angel One -------------------------------------------------------------------------
+def _angel_sim(env: dict[str, str], master_size: int | None) -> SimulatorBase:
+    from openalgo_angel.simulator import AngelSimulator
+
+    return AngelSimulator(environ=env, master_size=master_size, margin_limit=None)
+
+
+def _angel_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
+    os.chdir(tempfile.mkdtemp(prefix="smartapi-logs-"))  # the SDK writes logs/ into the cwd
+    from SmartApi import SmartConnect
+
+    sdk = SmartConnect(api_key=env["OPENALGO_ANGEL_API_KEY"], root=url)
+    sdk.generateSession(env["OPENALGO_ANGEL_CLIENT_ID"], env["OPENALGO_ANGEL_PIN"],
+                        pyotp.TOTP(env["OPENALGO_ANGEL_TOTP_SECRET"]).now())
+    params = {"variety": "NORMAL", "tradingsymbol": "SBIN-EQ", "symboltoken": "3045",
+              "transactiontype": "BUY", "exchange": "NSE", "ordertype": "MARKET",
+              "producttype": "INTRADAY", "duration": "DAY", "price": "0", "squareoff": "0",
+              "stoploss": "0", "quantity": "1"}
+
+    def place() -> Any:
+        order_id = sdk.placeOrder(dict(params))
+        if not order_id:
+            raise RuntimeError("SDK order failed")
+        return order_id
+    return place
+
+
+def _angel_pandas(data: bytes) -> dict[tuple[str, str], str]:
+    """OpenAlgo's way: DataFrame from the JSON, vectorised string fixes, then a map."""
+    import pandas as pd
+
+    df = pd.read_json(io.BytesIO(data), dtype=False)
+    symbol = df["symbol"].str.replace(r"-(EQ|BE|MF|SG)$", "", regex=True)
+    return dict(zip(zip(symbol, df["exch_seg"], strict=True), df["token"], strict=True))
+
+
+ANGEL = BrokerBench(id="angel", make_sim=_angel_sim, sdk_name="smartapi-python",
+                    sdk_import="import SmartApi", sdk_orders=_angel_sdk,
+                    pandas_symbol_map=_angel_pandas)
+
+BROKERS = {b.id: b for b in (ANGEL,)}
+
+
+def installed() -> list[BrokerBench]:
+    """The benchmarked brokers whose plugin is installed and loads."""
+    ok = {r.id for r in Registry().load_all() if r.status == "ok"}
+    return [bench for broker, bench in BROKERS.items() if broker in ok]

@@ -13,12 +13,14 @@ from typing import Any
 
 from .common import run_python
 
+# Peak RSS from /proc (VmHWM): ru_maxrss would carry over the parent's peak across exec.
 PROBE = """
-import json, resource, time
+import json, time
 t = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - t
-print(json.dumps({{"s": elapsed, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(json.dumps({{"s": elapsed, "rss_kb": int(hwm)}}))
 """
 
 

@@ -108,6 +108,8 @@ class SQLiteSessionStore:
         else:
             key_path = Path(key_file) if key_file else self.path.with_suffix(".key")
             self._fernet = Fernet(load_or_create_key(key_path))
+        self._local = threading.local()
+        self._memo: dict[str, tuple[bytes, Session]] = {}
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS sessions (broker TEXT PRIMARY KEY,"
@@ -117,12 +119,23 @@ class SQLiteSessionStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
 
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (opening one per call costs more than the query)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
     def get(self, broker: str) -> Session | None:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT payload FROM sessions WHERE broker = ?",
-                             (broker,)).fetchone()
+        """The stored session; decrypted again only when the stored bytes changed
+        (another process may have logged in since)."""
+        row = self._db().execute("SELECT payload FROM sessions WHERE broker = ?",
+                                 (broker,)).fetchone()
         if row is None:
             return None
+        memo = self._memo.get(broker)
+        if memo is not None and memo[0] == row[0]:
+            return memo[1]
         from cryptography.fernet import InvalidToken
 
         try:
@@ -131,7 +144,9 @@ class SQLiteSessionStore:
             raise ConfigurationError(
                 f"cannot decrypt the stored {broker} session: the secret key changed;"
                 f" log in again after `openalgo logout {broker}`") from None
-        return Session.model_validate_json(plain)
+        session = Session.model_validate_json(plain)
+        self._memo[broker] = (row[0], session)
+        return session
 
     def put(self, session: Session) -> None:
         data = session.model_dump(mode="json")
@@ -140,10 +155,8 @@ class SQLiteSessionStore:
             data[name] = value.get_secret_value() if value is not None else None
         data["extra"] = {k: v.get_secret_value() for k, v in session.extra.items()}
         payload = self._fernet.encrypt(json.dumps(data).encode())
-        with closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
-                       (session.broker, payload, session.expires_at.isoformat()))
+        self._db().execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                           (session.broker, payload, session.expires_at.isoformat()))
 
     def delete(self, broker: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM sessions WHERE broker = ?", (broker,))
+        self._db().execute("DELETE FROM sessions WHERE broker = ?", (broker,))

@@ -1,0 +1,173 @@
+"""Run every benchmark for every installed broker; write BENCHMARKS.md, a plot and
+bench/results.json. ``python -m bench.run [--quick]`` (``nox -s bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import master, orders, rest, startup
+from .brokers import installed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _f(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def collect(quick: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "python": sys.version.split()[0], "machine": platform.machine(),
+        "cpus": __import__("os").cpu_count(), "quick": quick, "brokers": {}}
+    for bench in installed():
+        print(f"[{bench.id}] start-up", flush=True)
+        row: dict[str, Any] = {"startup": startup.run(
+            bench.id, {bench.sdk_name: bench.sdk_import}, repeats=5 if quick else 15)}
+        print(f"[{bench.id}] order round trip", flush=True)
+        row["round_trip"] = orders.round_trip(bench, n=100 if quick else 500)
+        print(f"[{bench.id}] master contract", flush=True)
+        row["master"] = master.run(bench, rows=50_000 if quick else 200_000,
+                                   repeats=3 if quick else 5)
+        print(f"[{bench.id}] paced basket", flush=True)
+        row["paced_basket"] = orders.paced_basket(bench, orders=40 if quick else 200)
+        print(f"[{bench.id}] unlimited basket", flush=True)
+        row["unlimited_basket"] = orders.unlimited_basket(bench, orders=200 if quick else 1000)
+        print(f"[{bench.id}] REST gateway latency", flush=True)
+        row["rest_latency"] = rest.latency(bench, n=100 if quick else 300)
+        print(f"[{bench.id}] REST gateway sustained", flush=True)
+        row["rest_sustained"] = rest.sustained(bench, seconds=5 if quick else 60)
+        results["brokers"][bench.id] = row
+    return results
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, values, goals = [], [], []
+    for broker, r in results["brokers"].items():
+        start = r["startup"]["rows"]
+        core = next(v for k, v in start.items() if k.startswith("openalgo"))
+        labels += [f"{broker}\norder vs raw httpx", f"{broker}\nSDK vs us (speed-up)",
+                   f"{broker}\nstart-up vs floor", f"{broker}\nparse vs json.loads",
+                   f"{broker}\npandas vs json.loads", f"{broker}\ncache load / parse"]
+        values += [r["round_trip"]["gateway_vs_floor"], r["round_trip"]["sdk_vs_gateway"],
+                   core["ratio_to_floor"], r["master"]["parse_vs_floor"],
+                   r["master"]["pandas_vs_floor"], r["master"]["cache_load_vs_parse"]]
+        goals += [1.15, 2.0, 1.3, 2.0, None, 0.1]
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    bars = ax.bar(range(len(values)), values, color="#4c72b0")
+    for i, goal in enumerate(goals):
+        if goal is not None:
+            ax.hlines(goal, i - 0.4, i + 0.4, colors="#c44e52", linewidth=2)
+    ax.bar_label(bars, fmt="%.2f")
+    ax.set_xticks(range(len(values)), labels, fontsize=8)
+    ax.set_ylabel("ratio (red line: goal)")
+    ax.set_title("openalgo benchmarks: ratios against baselines measured in the same run")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def report(results: dict[str, Any], image: str) -> str:
+    out = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['when']} on {results['cpus']} CPUs ({results['machine']}), Python "
+        f"{results['python']}{' (quick run)' if results['quick'] else ''}. Every number is a "
+        "ratio against a baseline measured in the same run; machines here are shared and "
+        "noisy, so read ratios, not milliseconds. Reproduce: `nox -s bench`.",
+        "",
+        f"![ratios]({image})",
+        "",
+    ]
+    for broker, r in results["brokers"].items():
+        rt, m, pb, ub = r["round_trip"], r["master"], r["paced_basket"], r["unlimited_basket"]
+        out += [f"## {broker}", "", "### 1. Order round trip over loopback", "",
+                "| client | median ms | p99 ms |", "|---|---:|---:|"]
+        out += [f"| {name} | {_f(v['median_ms'])} | {_f(v['p99_ms'])} |"
+                for name, v in rt["rows"].items()]
+        out += ["", f"Gateway vs raw httpx: **{_f(rt['gateway_vs_floor'])}x** (goal <= 1.15x). "
+                f"Official SDK vs gateway: **{_f(rt['sdk_vs_gateway'])}x** slower "
+                "(goal >= 2x).", "",
+                "### 2. Start-up (fresh interpreter, median)", "",
+                "| what | seconds | ratio to floor | peak RSS MB |", "|---|---:|---:|---:|"]
+        out += [f"| {name} | {_f(v['median_s'], 3)} | {_f(v['ratio_to_floor'])} | "
+                f"{_f(v['rss_mb'], 1)} |" for name, v in r["startup"]["rows"].items()]
+        out += ["", "### 3. Master contract", "",
+                f"{m['rows']:,} rows, {_f(m['file_mb'], 1)} MB in the broker's real format.", "",
+                "| step | seconds | ratio |", "|---|---:|---:|",
+                f"| json.loads (floor) | {_f(m['json_loads_floor_s'], 3)} | 1.00 |",
+                f"| openalgo parse + index | {_f(m['parse_index_s'], 3)} | "
+                f"{_f(m['parse_vs_floor'])} |",
+                f"| pandas read + symbol map (OpenAlgo's way) | {_f(m['pandas_s'], 3)} | "
+                f"{_f(m['pandas_vs_floor'])} |",
+                f"| download + parse + index (from the simulator) | "
+                f"{_f(m['download_parse_index_s'], 3)} | |",
+                f"| load the day's cache | {_f(m['cache_load_s'], 3)} | "
+                f"{_f(m['cache_load_vs_parse'])} of parse, "
+                f"{_f(m['cache_load_vs_download_parse_index'])} of download+parse |",
+                "",
+                f"Lookups: {m['lookups_per_s_fresh']:,.0f}/s on a fresh index, "
+                f"{m['lookups_per_s_cached_warm']:,.0f}/s on a loaded cache "
+                f"({m['lookups_per_s_cached_first']:,.0f}/s on first touch, which parses "
+                "the row). Goal >= 1,000,000/s.", "",
+                "### 4. Baskets", "",
+                f"Paced: {pb['orders']} orders to a simulator refusing more than "
+                f"{pb['limit_per_s']}/s: {_f(pb['elapsed_s'])} s, "
+                f"{_f(pb['achieved_per_s'])}/s = {_f(100 * pb['achieved_share_of_limit'], 1)}% "
+                f"of the limit, {pb['refused']} refused, {pb['accepted_by_broker']} accepted.",
+                "",
+                f"Unlimited: {ub['orders']} orders from {ub['workers']} threads:", "",
+                "| client | seconds | orders/s |", "|---|---:|---:|"]
+        out += [f"| {name} | {_f(v['elapsed_s'])} | {_f(v['orders_per_s'], 0)} |"
+                for name, v in ub["rows"].items()]
+        rl, rs = r["rest_latency"], r["rest_sustained"]
+        out += ["", f"Gateway vs raw httpx: {_f(ub['gateway_vs_floor'])}x.", "",
+                "### 5. REST gateway (`openalgo serve` in its own process)", "",
+                "| call | median ms | p99 ms |", "|---|---:|---:|"]
+        out += [f"| {name} | {_f(v['median_ms'])} | {_f(v['p99_ms'])} |"
+                for name, v in rl["rows"].items()]
+        sus = rs["sustained"]
+        out += ["", f"Overhead of the REST hop: placeorder {_f(rl['placeorder_overhead_ms'])} ms, "
+                f"positionbook {_f(rl['positionbook_overhead_ms'])} ms (median).", "",
+                "Rate probes (5 s each): " + ", ".join(
+                    f"{p['target_per_s']}/s: {p['errors']} errors, p99 {_f(p['p99_ms'], 1)} ms"
+                    for p in rs["probes"]) + ".", "",
+                f"Sustained: {sus['sent']} placeorder calls at {sus['target_per_s']}/s "
+                f"(achieved {_f(sus['achieved_per_s'], 1)}/s), {sus['errors']} errors, "
+                f"p50 {_f(sus['p50_ms'], 1)} ms, p99 {_f(sus['p99_ms'], 1)} ms. Gateway RSS "
+                f"{_f(rs['rss_mb_before'], 1)} MB before, {_f(rs['rss_mb_after'], 1)} MB after.",
+                ""]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    results = collect(args.quick)
+    out = Path(args.out)
+    image = out.with_name("bench-ratios.png")
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2))
+    plot(results, image)
+    analysis = ROOT / "bench" / "ANALYSIS.md"
+    text = report(results, image.name)
+    if analysis.exists():
+        text += "\n" + analysis.read_text()
+    out.write_text(text)
+    print(f"wrote {out} and {image}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

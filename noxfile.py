@@ -1,4 +1,4 @@
-"""Sessions: core tests, each plugin in its own venv, lint, types, end-to-end.
+"""Sessions: core tests, each plugin in its own venv, lint, types, end-to-end, demo, bench.
 
 ``nox`` runs the default set (everything CI runs); ``nox -l`` lists them.
 """
@@ -14,7 +14,7 @@ PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("openalgo-*/pypr
 
 OPENALGO_CLIENT = "openalgo==1.0.47"  # OpenAlgo's own client, from PyPI; installs on 3.11
 
-nox.options.sessions = ["core", "plugin", "lint", "types", "e2e"]
+nox.options.sessions = ["core", "plugin", "lint", "types", "e2e", "demo"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -54,3 +54,21 @@ def e2e(session: nox.Session) -> None:
     session.install("-e", ".[testing,server]", "./plugins/openalgo-angel", OPENALGO_CLIENT,
                     "playwright>=1.45")
     session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The main job: every plugin's simulator and the gateway; logins, orders, positions."""
+    session.install("-e", ".[testing,server]", *(f"./plugins/{p}" for p in PLUGINS))
+    session.run("openalgo", "demo")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks (minutes; not in the default set): writes BENCHMARKS.md and a plot.
+
+    ``nox -s bench -- --quick`` for a smoke run.
+    """
+    session.install("-e", ".[testing,server]", *(f"./plugins/{p}[test]" for p in PLUGINS),
+                    "pandas>=2", "matplotlib>=3.8")
+    session.run("python", "-m", "bench.run", *session.posargs)

@@ -233,3 +233,25 @@ def test_apikey_stores_only_a_hash(tmp_path: Path) -> None:
     assert key not in stored and stat.S_IMODE((tmp_path / "apikey.sha256").stat().st_mode) == 0o600
     keys = ApiKeys({}, tmp_path)
     assert keys.check(key) and not keys.check(key[:-1] + "x") and not keys.check(None)
+
+
+def test_redirect_style_login_sends_the_browser_to_the_broker(
+        web: httpx.Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openalgo_core import LoginChallenge
+
+    challenge = LoginChallenge(broker="fake", kind="url", prompt="Log in at the broker",
+                               url="https://broker.example/login?state=s1", state="s1")
+    monkeypatch.setattr(gateway, "authenticate", lambda broker: challenge)
+    response = web.get("/fake/login")
+    assert response.status_code == 303
+    assert response.headers["location"] == "https://broker.example/login?state=s1"
+
+
+def test_serve_address_follows_redirect_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openalgo_core.cli import serve_address
+
+    monkeypatch.delenv("REDIRECT_URL", raising=False)
+    assert serve_address(None, None) == ("127.0.0.1", 5000)
+    monkeypatch.setenv("REDIRECT_URL", "'http://127.0.0.1:5055/angel/callback'")
+    assert serve_address(None, None) == ("127.0.0.1", 5055)
+    assert serve_address("0.0.0.0", 8000) == ("0.0.0.0", 8000)

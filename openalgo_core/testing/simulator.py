@@ -181,6 +181,13 @@ class OrderBook:
             self.orders[order.order_id] = order
         return order
 
+    def reject(self, order: SimOrder, reason: str) -> SimOrder:
+        """Book ``order`` as rejected (an RMS refusal after the broker accepted it)."""
+        order.status, order.reason = "rejected", reason
+        with self._lock:
+            self.orders[order.order_id] = order
+        return order
+
     def cancel(self, order_id: str) -> SimOrder | None:
         with self._lock:
             order = self.orders.get(order_id)
@@ -276,6 +283,14 @@ class SimulatorBase:
     def server_error_response(self) -> Response:
         return PlainTextResponse("Internal Server Error", status_code=503)
 
+    def reset(self) -> None:
+        """Empty the book, clear faults and counters (``POST /_sim/reset``). Subclasses
+        with state of their own extend it and call ``super().reset()``."""
+        self.book = OrderBook()
+        self.faults = Faults()
+        self.stats = {"requests": 0, "orders": 0, "refused": 0}
+        self._order_times.clear()
+
     def verify_totp(self, code: object) -> bool:
         secret = self.credentials.get("TOTP_SECRET", "")
         return isinstance(code, str) and bool(secret) and pyotp.TOTP(secret).verify(
@@ -332,10 +347,7 @@ class SimulatorBase:
             return JSONResponse(self.stats)
 
         async def reset(request: Request) -> Response:
-            self.book = OrderBook()
-            self.faults = Faults()
-            self.stats = {"requests": 0, "orders": 0, "refused": 0}
-            self._order_times.clear()
+            self.reset()
             return JSONResponse({"ok": True})
 
         async def expire(request: Request) -> Response:

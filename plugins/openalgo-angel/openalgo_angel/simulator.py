@@ -217,6 +217,13 @@ class AngelSimulator(SimulatorBase):
         quote = self.quotes.get(token)
         return super().mark(token) if quote is None else quote
 
+    def reset(self) -> None:
+        """Also forget moved prices and refresh tokens."""
+        super().reset()
+        self.quotes.clear()
+        self._refresh.clear()
+        self._meta.clear()
+
     def rate_limited_response(self) -> Response:
         return PlainTextResponse(RATE_LIMIT_TEXT, status_code=403)
 
@@ -340,10 +347,8 @@ class AngelSimulator(SimulatorBase):
                                       "duration": body["duration"],
                                       "uniqueorderid": str(uuid.uuid4())}
         if quantity % listing.lot_size:
-            order.status = "rejected"
-            order.reason = (f"RMS:Rule: Quantity should be in multiples of the lot size"
-                            f" {listing.lot_size}")
-            self.book.orders[order.order_id] = order
+            self.book.reject(order, f"RMS:Rule: Quantity should be in multiples of the lot"
+                                    f" size {listing.lot_size}")
         else:
             required = quantity * (price or market)
             self.book.submit(order, market, margin_limit=self.margin_limit,

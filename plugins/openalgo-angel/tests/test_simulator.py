@@ -326,3 +326,14 @@ def test_injected_rejection_is_a_business_refusal(angel: Angel, sim: AngelSimula
     body = angel.order()
     assert body["status"] is False and body["errorcode"].startswith("AB") and body["message"]
     assert sim.book.orders == {}
+
+
+def test_reset_forgets_orders_faults_and_moved_prices(angel: Angel, sim: AngelSimulator,
+                                                      http: httpx.Client) -> None:
+    angel.order(quantity="3")
+    sim.quotes["3045"] = Decimal("1.00")
+    sim.faults.latency_ms = 5
+    assert http.post("/_sim/reset").json() == {"ok": True}
+    assert sim.book.orders == {} and sim.quotes == {} and sim.faults.latency_ms == 0
+    assert sim.price("3045") != Decimal("1.00")
+    assert angel.get(POSITIONS)["data"] is None

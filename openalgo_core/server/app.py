@@ -100,6 +100,13 @@ class KeyBody(_Common):
     strategy: str | None = None
 
 
+class _Refused(Exception):
+    """Stop a request with a ready response (bad key, rate limit, no broker)."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        self.response = response
+
+
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"status": "error", "message": message, **extra}, status_code=status)
 
@@ -173,32 +180,34 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
 
     app.add_middleware(_Guard)
 
-    def authorise(body: _Common, header: str | None, *, orders: bool) -> JSONResponse | str:
+    @app.exception_handler(_Refused)
+    async def _refused(request: Request, exc: _Refused) -> JSONResponse:
+        return exc.response
+
+    def authorise(body: _Common, header: str | None, *, orders: bool) -> str:
+        """The broker this call is for, once the key and the key's rate are fine."""
         key = body.apikey or header
         if not keys.check(key):
-            return _error(403, INVALID_KEY)
+            raise _Refused(_error(403, INVALID_KEY))
         bucket = hashlib.sha256(str(key).encode()).hexdigest()
         wait = (order_limit if orders else api_limit).hit(bucket)
         if wait:
-            return _error(429, RATE_MESSAGE, retry_after=round(wait, 3))
+            raise _Refused(_error(429, RATE_MESSAGE, retry_after=round(wait, 3)))
         broker = (body.broker or default_broker(gateway, env) or "").lower()
         if not broker:
-            return _error(400, "broker: no default broker; send 'broker' or set OPENALGO_BROKER")
+            raise _Refused(_error(400, "broker: no default broker; send 'broker' or set"
+                                       " OPENALGO_BROKER"))
         return broker
 
     @app.post("/api/v1/ping", tags=["api"])
     def ping(body: Annotated[KeyBody, Body()], x_api_key: XKey = None) -> Response:
         broker = authorise(body, x_api_key, orders=False)
-        if isinstance(broker, JSONResponse):
-            return broker
         gateway.info(broker)
         return JSONResponse({"status": "success", "data": {"message": "pong", "broker": broker}})
 
     @app.post("/api/v1/placeorder", tags=["api"])
     def placeorder(body: PlaceOrderBody, x_api_key: XKey = None) -> Response:
         broker = authorise(body, x_api_key, orders=True)
-        if isinstance(broker, JSONResponse):
-            return broker
         fields = body.model_dump(exclude={"apikey", "broker"}, exclude_none=True)
         receipt = gateway.place_order(broker, fields)
         return JSONResponse({"orderid": receipt.order_id, "status": "success"})
@@ -206,8 +215,6 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     @app.post("/api/v1/placesmartorder", tags=["api"])
     def placesmartorder(body: SmartOrderBody, x_api_key: XKey = None) -> Response:
         broker = authorise(body, x_api_key, orders=True)
-        if isinstance(broker, JSONResponse):
-            return broker
         fields = body.model_dump(exclude={"apikey", "broker", "position_size"},
                                  exclude_none=True)
         target = order_from({**fields, "quantity": 1})  # validates every other field
@@ -230,8 +237,6 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     @app.post("/api/v1/closeposition", tags=["api"])
     def closeposition(body: CloseBody, x_api_key: XKey = None) -> Response:
         broker = authorise(body, x_api_key, orders=True)
-        if isinstance(broker, JSONResponse):
-            return broker
         orders, failures = [], []
         for p in gateway.fetch_positions(broker):
             if p.quantity == 0:
@@ -253,8 +258,6 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     @app.post("/api/v1/positionbook", tags=["api"])
     def positionbook(body: Annotated[KeyBody, Body()], x_api_key: XKey = None) -> Response:
         broker = authorise(body, x_api_key, orders=False)
-        if isinstance(broker, JSONResponse):
-            return broker
         rows = [position_row(p) for p in gateway.fetch_positions(broker)]
         return JSONResponse({"status": "success", "data": rows})
 

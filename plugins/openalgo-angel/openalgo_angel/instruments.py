@@ -8,17 +8,16 @@ instrument types this plugin does not offer, or that cannot be read, are skipped
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from openalgo_core import BrokerClient, BrokerResponseError, Instrument
 from openalgo_core.http import ProgressCallback
+from openalgo_core.instruments import gc_paused
 
 from . import _api
 from .mapping import (
@@ -62,7 +61,7 @@ def parse_scrip_master(content: bytes | str) -> list[Instrument]:
     """
     first: list[Instrument] = []
     later: list[Instrument] = []
-    with _gc_paused():
+    with gc_paused():
         try:
             rows = json.loads(content)
         except (ValueError, UnicodeDecodeError):
@@ -173,16 +172,3 @@ def _strike(text: str, segment: str) -> tuple[Decimal, str]:
 def _rupees(value: Decimal) -> Decimal:
     """``Decimal('22500.00000000')`` -> ``Decimal('22500')``; ``0.0500`` -> ``0.05``."""
     return Decimal(format(value.normalize(), "f"))
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while ~150k acyclic rows are built: otherwise its repeated
-    full passes over the growing heap cost more than the parsing itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

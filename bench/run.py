@@ -119,7 +119,8 @@ def report(results: dict[str, Any], image: str) -> str:
                 f"Lookups: {m['lookups_per_s_fresh']:,.0f}/s on a fresh index, "
                 f"{m['lookups_per_s_cached_warm']:,.0f}/s on a loaded cache "
                 f"({m['lookups_per_s_cached_first']:,.0f}/s on first touch, which parses "
-                "the row). Goal >= 1,000,000/s.", "",
+                "the row); a bare `dict[(symbol, exchange)]` subscript in the same loop: "
+                f"{m['lookups_per_s_bare_dict']:,.0f}/s. Goal >= 1,000,000/s.", "",
                 "### 4. Baskets", "",
                 f"Paced: {pb['orders']} orders to a simulator refusing more than "
                 f"{pb['limit_per_s']}/s: {_f(pb['elapsed_s'])} s, "

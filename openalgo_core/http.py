@@ -142,6 +142,8 @@ class _BaseURLTransport(httpx.BaseTransport):
         self._inner = inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.netloc.decode("ascii") == self._netloc:  # built by client.url()
+            return self._inner.handle_request(request)
         host, _, port = self._netloc.partition(":")
         request.url = request.url.copy_with(
             scheme=self._scheme, host=host, port=int(port) if port else None,
@@ -203,6 +205,8 @@ class BrokerClient:
             base = self.info.base_urls[host]
         except KeyError:
             raise KeyError(f"{self.broker}: BrokerInfo.base_urls has no host {host!r}") from None
+        if self.base_url:  # every host goes to the override, real paths kept
+            return self.base_url.rstrip("/") + urlsplit(base).path.rstrip("/") + path
         return base.rstrip("/") + path
 
     def _is_rate_limited(self, response: httpx.Response) -> bool:

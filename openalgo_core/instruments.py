@@ -28,7 +28,7 @@ __all__ = ["InstrumentCache", "InstrumentIndex", "check_order", "gc_paused"]
 FIELDS = Instrument._fields
 _SEP = "\x1f"  # between the fields of a row, and exchange | symbol in a key
 _RS = "\x1e"  # between the keys of a key line
-_FORMAT = 3
+_FORMAT = 4
 KeyKind = str  # "symbol", "token" or "broker_symbol"
 
 
@@ -52,12 +52,27 @@ def _clean(value: object) -> str:
     return text.replace(_SEP, " ").replace(_RS, " ").replace("\n", " ")
 
 
-def _row_keys(rows: list[Instrument], kind: KeyKind) -> list[str]:
-    if kind == "symbol":
-        return [r[1] + _SEP + r[0] for r in rows]
+def _row_keys(rows: Sequence[Instrument], kind: KeyKind) -> list[str]:
     if kind == "token":
         return [r[3] + _SEP + r[4] for r in rows]
     return [r[3] + _SEP + r[2] for r in rows]
+
+
+def _symbol_table(rows: Sequence[Instrument]) -> dict[str, dict[str, _Entry]]:
+    """exchange -> symbol -> row (first wins): two lookups on cached string hashes,
+    no key built per lookup."""
+    table: dict[str, dict[str, _Entry]] = {}
+    for row in rows:
+        by_symbol = table.get(row[1])
+        if by_symbol is None:
+            by_symbol = table[row[1]] = {}
+        if row[0] not in by_symbol:
+            by_symbol[row[0]] = row
+    return table
+
+
+def _exchange_of(row: Instrument) -> str:
+    return row[1]
 
 
 def _first_wins(keys: list[str], values: Sequence[_Entry]) -> dict[str, _Entry]:
@@ -90,18 +105,20 @@ class InstrumentIndex:
     """
 
     def __init__(self, broker: str, entries: Sequence[_Entry],
+                 symbols: dict[str, dict[str, _Entry]],
                  keys: Callable[[KeyKind], list[str]]) -> None:
         self.broker = broker
         self._entries = entries
+        self._by_symbol = symbols
         self._keys = keys
-        with gc_paused():
-            self._by_symbol = _first_wins(keys("symbol"), entries)
         self._reverse: dict[KeyKind, dict[str, _Entry]] = {}
 
     @classmethod
     def from_instruments(cls, broker: str, instruments: Iterable[Instrument]) -> InstrumentIndex:
         rows = instruments if isinstance(instruments, list) else list(instruments)
-        return cls(broker, rows, lambda kind: _row_keys(rows, kind))
+        with gc_paused():
+            table = _symbol_table(rows)
+        return cls(broker, rows, table, lambda kind: _row_keys(rows, kind))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -110,14 +127,16 @@ class InstrumentIndex:
         return (_parse_row(e) if isinstance(e, str) else e for e in self._entries)
 
     @staticmethod
-    def _take(table: dict[str, _Entry], key: str) -> Instrument | None:
+    def _take(table: dict[str, _Entry] | None, key: str) -> Instrument | None:
+        if table is None:
+            return None
         found = table.get(key)
         if isinstance(found, str):
             found = table[key] = _parse_row(found)
         return found
 
     def get(self, symbol: str, exchange: str) -> Instrument | None:
-        return self._take(self._by_symbol, exchange + _SEP + symbol)
+        return self._take(self._by_symbol.get(exchange), symbol)
 
     def resolve(self, symbol: str, exchange: str) -> Instrument:
         """The instrument for an OpenAlgo ``(symbol, exchange)``.
@@ -125,7 +144,11 @@ class InstrumentIndex:
         Raises:
             UnknownSymbolError: with up to three close matches on that exchange.
         """
-        found = self._take(self._by_symbol, exchange + _SEP + symbol)
+        table = self._by_symbol.get(exchange)
+        found = table.get(symbol) if table is not None else None
+        if type(found) is Instrument:  # the hot path: one call, two dict lookups
+            return found
+        found = self._take(table, symbol)
         if found is None:
             raise UnknownSymbolError(symbol, exchange, self._suggest(symbol, exchange))
         return found
@@ -160,17 +183,26 @@ class InstrumentIndex:
         return hits
 
     def _suggest(self, symbol: str, exchange: str) -> list[str]:
-        wanted, prefix = symbol.upper(), exchange + _SEP
-        same = [k[len(prefix):] for k in self._by_symbol if k.startswith(prefix)]
+        wanted = symbol.upper()
+        same = list(self._by_symbol.get(exchange, ()))
         pool = [s for s in same if s[:3] == wanted[:3]] or [s for s in same if s[:1] == wanted[:1]]
         return difflib.get_close_matches(wanted, pool[:5000], n=3, cutoff=0.6)
 
-    def dump(self) -> tuple[dict[KeyKind, str], list[str]]:
-        """Key lines and row lines, as :class:`InstrumentCache` stores them."""
-        lines = [e if isinstance(e, str) else _SEP.join(map(_clean, e)) for e in self._entries]
-        keys = {kind: _RS.join(k.replace(_RS, " ").replace("\n", " ") for k in self._keys(kind))
-                for kind in ("symbol", "token", "broker_symbol")}
-        return keys, lines
+    def dump(self) -> tuple[list[tuple[str, int]], dict[KeyKind, str], list[str]]:
+        """What :class:`InstrumentCache` stores: rows grouped by exchange (order kept
+        within an exchange, so the first row of a key still wins), as
+        ``(groups, key lines, row lines)``."""
+        rows = [_parse_row(e) if isinstance(e, str) else e for e in self._entries]
+        rows.sort(key=_exchange_of)  # stable
+        groups: dict[str, int] = {}
+        for row in rows:
+            groups[row[1]] = groups.get(row[1], 0) + 1
+        lines = [_SEP.join(map(_clean, row)) for row in rows]
+        keys = {"symbol": _RS.join(_clean(row[0]) for row in rows)}
+        keys.update({kind: _RS.join(k.replace(_RS, " ").replace("\n", " ")
+                                    for k in _row_keys(rows, kind))
+                     for kind in ("token", "broker_symbol")})
+        return list(groups.items()), keys, lines
 
 
 def check_order(order: OrderRequest, instrument: Instrument) -> None:
@@ -229,17 +261,28 @@ class InstrumentCache:
         del lines[:4]
         if not count:
             lines = []
-        return InstrumentIndex(broker, lines,
+        symbols = keys["symbol"].split(_RS) if count else []
+        table: dict[str, dict[str, _Entry]] = {}
+        start = 0
+        with gc_paused():
+            for exchange, size in meta.get("groups", []):
+                end = start + size
+                table[exchange] = dict(zip(reversed(symbols[start:end]),
+                                           reversed(lines[start:end]), strict=True))
+                start = end
+        if start != count:
+            return None
+        return InstrumentIndex(broker, lines, table,
                                lambda kind: keys[kind].split(_RS) if count else [])
 
     def save(self, index: InstrumentIndex, day: dt.date | None = None) -> Path:
         """Write atomically (temp file + rename) so a reader never sees half a file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(index.broker, day)
-        keys, lines = index.dump()
+        groups, keys, lines = index.dump()
         body = "\n".join([*(keys[k] for k in self.KINDS), *lines])
         header = json.dumps({"format": _FORMAT, "broker": index.broker, "count": len(index),
-                             "fields": list(FIELDS), "length": len(body)})
+                             "fields": list(FIELDS), "length": len(body), "groups": groups})
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(header + "\n" + body)

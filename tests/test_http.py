@@ -235,3 +235,12 @@ def test_download_errors_are_typed() -> None:
     with pytest.raises(BrokerServerError):
         client_with(handler, []).download(URL)
     assert len(calls) == 3
+
+
+def test_client_url_points_at_the_override_with_the_hosts_path() -> None:
+    info = INFO.model_copy(update={"base_urls": {"api": "https://api.fake.example/dart/v1"}})
+    client = BrokerClient(info, base_url="http://127.0.0.1:9000", limiters={},
+                          transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    assert client.url("api", "/placeorder") == "http://127.0.0.1:9000/dart/v1/placeorder"
+    plain = BrokerClient(info, limiters={})
+    assert plain.url("api", "/placeorder") == "https://api.fake.example/dart/v1/placeorder"

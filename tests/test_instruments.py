@@ -58,7 +58,10 @@ def test_cache_roundtrip_is_exact(index: InstrumentIndex, tmp_path: Path) -> Non
     cache.save(index, day)
     loaded = cache.load("angel", day)
     assert loaded is not None
-    assert list(loaded) == ROWS
+    # rows come back grouped by exchange, in their original order within each exchange
+    assert list(loaded) == sorted(ROWS, key=lambda r: r.exchange)
+    assert loaded.resolve("SBIN", "NSE").broker_symbol == "SBIN-EQ"  # first still wins
+    assert loaded.by_token("9999", "NSE").broker_symbol == "SBIN-BE"  # type: ignore[union-attr]
     assert loaded.resolve("VEDL25APR24292.5CE", "NFO").strike == Decimal("292.5")
     assert loaded.by_token("1234", "CDS").tick_size == Decimal("0.0025")  # type: ignore[union-attr]
 

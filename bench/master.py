@@ -62,7 +62,7 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 5) -> dict[str, 
         plain = {(i.symbol, i.exchange): i for i in rows_}
         start = time.perf_counter()
         for key in keys:
-            plain[key]  # noqa: B018 - the baseline: a bare dict subscript
+            plain[key]  # the baseline: a bare dict subscript
         bare = len(keys) / (time.perf_counter() - start)
     return {
         "rows": len(index), "file_mb": len(data) / 1e6,

@@ -155,16 +155,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--results", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the report from bench/results.json, measure nothing")
     args = parser.parse_args()
-    saved = ROOT / "bench" / "results.json"
+    saved = Path(args.results)
     if args.report_only:
         results = json.loads(saved.read_text())
     else:
         results = collect(args.quick)
+        saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(results, indent=2))
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     image = out.with_name("bench-ratios.png")
     plot(results, image)
     analysis = ROOT / "bench" / "ANALYSIS.md"

@@ -37,6 +37,7 @@ from .models import (
     Position,
     RateCategory,
     Session,
+    next_daily_expiry,
     order_from,
 )
 from .registry import PluginRecord, Registry
@@ -196,9 +197,14 @@ class Gateway:
         return self._keep(broker, session)
 
     def _keep(self, broker: str, session: Session) -> Session:
+        """Store a new session, never valid past the broker's declared daily boundary."""
         if session.broker != broker:
             raise BrokerResponseError(f"plugin returned a session for {session.broker!r}",
                                       broker=broker)
+        boundary = next_daily_expiry(session.created_at,
+                                     self.info(broker).session_expiry_hour_ist)
+        if session.expires_at > boundary:
+            session = session.model_copy(update={"expires_at": boundary})
         self.sessions.put(session)
         return session
 

@@ -176,3 +176,32 @@ def test_pacing_follows_the_declared_limits_and_can_be_turned_off(
     fake_env["OPENALGO_PACING"] = "0"
     with make() as by_env:
         assert by_env.client("fake").limiters == {}
+
+
+def test_sessions_never_outlive_the_brokers_daily_boundary(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path) -> None:
+    from typing import Any
+
+    from openalgo_core import hookimpl
+    from openalgo_core.models import IST
+
+    class MidnightBroker:
+        """The fake broker, declaring that its sessions end at 00:00 IST."""
+
+        @hookimpl
+        def broker_info(self) -> Any:
+            return fake_plugin.INFO.model_copy(update={"session_expiry_hour_ist": 0})
+
+        @hookimpl
+        def authenticate(self, credentials: Any, client: Any) -> Any:
+            return fake_plugin.authenticate(credentials, client)  # expires at 03:00 IST
+
+    registry = Registry(environ=fake_env, discover=False)
+    registry.register_broker(MidnightBroker())
+    with Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path, transports={"fake": InProcessTransport(fake_sim.app)}
+                 ) as gw:
+        session = gw.authenticate("fake")
+        assert isinstance(session, Session)
+        assert session.expires_at.astimezone(IST).hour == 0
+        assert gw.sessions.get("fake") == session

@@ -7,8 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,17 +31,6 @@ class Stats:
         return {"median_ms": self.median * 1e3, "p99_ms": self.p99 * 1e3, "n": len(self.samples)}
 
 
-def measure(call: Callable[[], Any], n: int, warmup: int = 20) -> Stats:
-    for _ in range(warmup):
-        call()
-    stats = Stats()
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        stats.samples.append(time.perf_counter() - start)
-    return stats
-
-
 def interleaved(calls: dict[str, Callable[[], Any]], n: int, warmup: int = 20) -> dict[str, Stats]:
     """Measure several contenders in round-robin, so machine noise hits all alike."""
     for call in calls.values():
@@ -62,15 +50,3 @@ def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@contextmanager
-def timer() -> Iterator[list[float]]:
-    box: list[float] = []
-    start = time.perf_counter()
-    yield box
-    box.append(time.perf_counter() - start)
-
-
-def ratio(value: float, baseline: float) -> float:
-    return value / baseline if baseline else float("inf")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,9 +91,6 @@ class Credentials:
     def __repr__(self) -> str:
         return f"Credentials(broker={self.broker!r}, fields={sorted(self._values)})"
 
-    def __contains__(self, field: object) -> bool:
-        return field in self._values
-
     def get(self, field: str) -> str | None:
         value = self._values.get(field)
         return value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -111,12 +108,11 @@ class Credentials:
         return totp_now(secret, broker=self.broker) if secret else None
 
 
-def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None,
-                    *, check: Iterable[str] | None = None) -> Credentials:
+def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) -> Credentials:
     """Resolve ``info``'s credential fields from ``environ`` (default ``os.environ``).
 
     Raises:
-        MissingCredentialsError: a required field (or one in ``check``) is unset,
+        MissingCredentialsError: a required field is unset,
             naming every variable to set.
     """
     env = os.environ if environ is None else environ
@@ -131,8 +127,7 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None,
             continue
         raw = raw.strip().strip("'\"")
         values[spec.name] = SecretStr(raw) if spec.secret else raw
-    wanted: list[str] = [s.name for s in info.credentials if s.required]
-    wanted += [f for f in (check or ()) if f not in wanted]
+    wanted = [s.name for s in info.credentials if s.required]
     missing = [f for f in wanted if f not in values]
     if missing:
         names = [env_var(info.id, f) for f in missing]

@@ -35,7 +35,6 @@ from .models import (
     OrderReceipt,
     OrderRequest,
     Position,
-    RateCategory,
     Session,
     next_daily_expiry,
     order_from,
@@ -68,6 +67,7 @@ class Gateway:
         pace: pace requests to each broker's declared rate limits (default on;
             ``OPENALGO_PACING=0`` turns it off, for simulators and benchmarks only).
         sleep: used for pacing and retry back-off (tests inject a fake).
+        clock: the current time, for session expiry and login challenges (tests).
     """
 
     def __init__(self, *, registry: Registry | None = None,
@@ -96,7 +96,6 @@ class Gateway:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.RLock()
         self._clients: dict[str, BrokerClient] = {}
-        self._limiters: dict[str, dict[RateCategory, RateLimiter]] = {}
         self._indexes: dict[str, tuple[dt.date, InstrumentIndex]] = {}
         self._index_locks: dict[str, threading.Lock] = {}
         self._challenges: dict[str, tuple[LoginChallenge, dt.datetime]] = {}
@@ -123,7 +122,6 @@ class Gateway:
                 info = self.info(broker)
                 limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
                             for cat, lim in info.rate_limits.items()} if self._pace else {}
-                self._limiters[broker] = limiters
                 self._clients[broker] = BrokerClient(
                     info, base_url=self._env.get(env_var(broker, "BASE_URL")) or None,
                     transport=self._transports.get(broker), limiters=limiters,

@@ -58,7 +58,8 @@ class Gateway:
 
     Args:
         registry: the plugins (default: every installed entry point).
-        environ: credentials and settings (default ``os.environ``, read live).
+        environ: credentials and settings (default ``os.environ``). A broker's
+            credentials are read when first needed and again at each login.
         session_store: where sessions persist (default: encrypted SQLite in
             ``OPENALGO_HOME``; pass :class:`MemorySessionStore` for in-process use).
         cache_dir: instrument cache directory (default ``OPENALGO_HOME/cache``).
@@ -96,6 +97,7 @@ class Gateway:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.RLock()
         self._clients: dict[str, BrokerClient] = {}
+        self._credentials: dict[str, Credentials] = {}
         self._indexes: dict[str, tuple[dt.date, InstrumentIndex]] = {}
         self._index_locks: dict[str, threading.Lock] = {}
         self._challenges: dict[str, tuple[LoginChallenge, dt.datetime]] = {}
@@ -108,9 +110,16 @@ class Gateway:
     def info(self, broker: str) -> BrokerInfo:
         return self.registry.load(broker)
 
-    def credentials(self, broker: str) -> Credentials:
-        """Resolved credentials. Raises MissingCredentialsError naming what to set."""
-        return credentials_for(self.info(broker), self._env)
+    def credentials(self, broker: str, *, reload: bool = False) -> Credentials:
+        """Resolved credentials, kept until ``reload`` (every login reloads).
+
+        Raises:
+            MissingCredentialsError: naming every variable to set.
+        """
+        found = None if reload else self._credentials.get(broker)
+        if found is None:
+            found = self._credentials[broker] = credentials_for(self.info(broker), self._env)
+        return found
 
     def client(self, broker: str) -> BrokerClient:
         """The broker's shared client (created once; pacers shared across threads)."""
@@ -151,7 +160,8 @@ class Gateway:
     def authenticate(self, broker: str) -> Session | LoginChallenge:
         """Log in: a stored-credential (TOTP) login returns a Session and stores it;
         otherwise a LoginChallenge to complete with :meth:`handle_callback`."""
-        result = self._call(broker, "authenticate", credentials=self.credentials(broker),
+        result = self._call(broker, "authenticate",
+                            credentials=self.credentials(broker, reload=True),
                             client=self.client(broker))
         if isinstance(result, Session):
             return self._keep(broker, result)
@@ -188,7 +198,8 @@ class Gateway:
                     "login callback refused: unknown, expired or already used state",
                     broker=broker)
             del self._challenges[state]
-        session = self._call(broker, "handle_callback", credentials=self.credentials(broker),
+        session = self._call(broker, "handle_callback",
+                             credentials=self.credentials(broker, reload=True),
                              client=self.client(broker), challenge=challenge, params=params)
         if not isinstance(session, Session):
             raise BrokerResponseError("handle_callback did not return a Session", broker=broker)

@@ -23,10 +23,12 @@ import email.utils
 import json
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -54,6 +56,13 @@ _CATEGORY: dict[RequestKind, RateCategory] = {"read": "reads", "order": "orders"
 #: Pace slightly under the declared limit so arrival jitter never trips a 1-second window.
 PACING_HEADROOM = 0.97
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: Send each write at once: httpx writes a request's head and body separately, and
+#: Nagle's algorithm would hold the body back until the head is acknowledged.
+SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+_CookieTypes = httpx.Cookies | CookieJar | dict[str, str] | list[tuple[str, str]]
+#: ``request`` keyword arguments served by the cached build; others go through httpx's.
+_CACHEABLE = frozenset({"json", "content", "headers"})
+_CACHE_LIMIT = 64
 
 
 class RateLimiter:
@@ -155,6 +164,31 @@ class _BaseURLTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class _Cookies(httpx.Cookies):
+    """Cookies that skip httpx's cookie-jar pass over replies setting none: that pass
+    copies every request header into a ``urllib`` request, on every call."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class _Client(httpx.Client):
+    """``httpx.Client`` keeping its cookies in :class:`_Cookies`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._jar = _Cookies(kwargs.get("cookies"))
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: _CookieTypes) -> None:
+        self._jar = _Cookies(cookies)
+
+
 def _log_response(broker: str) -> Callable[[httpx.Response], None]:
     def hook(response: httpx.Response) -> None:
         if log.isEnabledFor(logging.DEBUG):
@@ -190,11 +224,16 @@ class BrokerClient:
                         for cat, lim in info.rate_limits.items()}
         self.limiters = dict(limiters)
         inner = transport or httpx.HTTPTransport(
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            socket_options=SOCKET_OPTIONS)
         if base_url:
             inner = _BaseURLTransport(base_url, inner)
-        self.http = httpx.Client(transport=inner, timeout=timeout,
-                                 event_hooks={"response": [_log_response(info.id)]})
+        self.http = _Client(transport=inner, timeout=timeout,
+                            event_hooks={"response": [_log_response(info.id)]})
+        # Parsed URLs and merged header sets, reused across calls: a broker has a
+        # handful of endpoints and one header set per session.
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
 
     def close(self) -> None:
         self.http.close()
@@ -238,7 +277,7 @@ class BrokerClient:
                 limiter.acquire()
             last = attempt >= attempts
             try:
-                response = self.http.request(method, url, **kwargs)
+                response = self.http.send(self._build(method, url, kwargs))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if not last:
                     self._sleep(self.retry.delay(attempt))
@@ -277,6 +316,28 @@ class BrokerClient:
                                         broker=self.broker, raw=response.content,
                                         status_code=response.status_code)
             return response
+
+    def _build(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Request:
+        """``httpx.Client.build_request`` with the URL parse and the header merge
+        cached: the same request, built for a fraction of the cost."""
+        if not kwargs.keys() <= _CACHEABLE or self.http.cookies:
+            return self.http.build_request(method, url, **kwargs)
+        target = self._urls.get(url)
+        if target is None:
+            if len(self._urls) >= _CACHE_LIMIT:
+                self._urls.clear()
+            target = self._urls[url] = httpx.URL(url)
+        given = kwargs.get("headers") or {}
+        key = tuple(given.items())
+        headers = self._headers.get(key)
+        if headers is None:
+            if len(self._headers) >= _CACHE_LIMIT:
+                self._headers.clear()
+            headers = httpx.Headers(self.http.headers)
+            headers.update(given)
+            self._headers[key] = headers
+        return httpx.Request(method, target, headers=headers, json=kwargs.get("json"),
+                             content=kwargs.get("content"))
 
     def download(self, url: str, *, progress: ProgressCallback | None = None,
                  chunk_size: int = 1 << 16) -> bytes:

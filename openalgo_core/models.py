@@ -61,10 +61,6 @@ class Product(StrEnum):
     NRML = "NRML"
 
 
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
 def to_decimal(value: Any, field: str = "value") -> Decimal:
     """Parse a broker or user number into a finite ``Decimal`` (floats via ``str``)."""
     if isinstance(value, Decimal):
@@ -82,6 +78,30 @@ def to_decimal(value: Any, field: str = "value") -> Decimal:
     if not result.is_finite():
         raise ValidationError(f"{field}: must be finite, got {value!r}", field=field)
     return result
+
+
+def _whole_number(field: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: must be a whole number")
+    try:
+        number = to_decimal(value)
+    except ValidationError:
+        raise ValueError(f"{field}: must be a whole number") from None
+    if number != number.to_integral_value():
+        raise ValueError(f"{field}: must be a whole number, got {value}")
+    return int(number)
+
+
+def _money(field: str, value: Any) -> Decimal:
+    number = to_decimal(value, field)
+    if number < 0:
+        raise ValueError(f"{field}: must be >= 0")
+    return number
+
+
+_CODE_FIELDS = ("symbol", "exchange", "action", "pricetype", "product")
+_WHOLE_FIELDS = ("quantity", "disclosed_quantity")
+_MONEY_FIELDS = ("price", "trigger_price")
 
 
 def new_tag() -> str:
@@ -114,34 +134,25 @@ class OrderRequest(BaseModel):
     strategy: Annotated[str, Field(max_length=64)] = ""
     tag: Annotated[str, Field(default_factory=new_tag, pattern=r"^[A-Za-z0-9_-]{1,20}$")]
 
-    @field_validator("symbol", "exchange", "action", "pricetype", "product", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _normalise_case(cls, value: Any) -> Any:
-        return _upper(value)
-
-    @field_validator("quantity", "disclosed_quantity", mode="before")
-    @classmethod
-    def _whole_number(cls, value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError("must be a whole number")
-        try:
-            number = to_decimal(value)
-        except ValidationError:
-            raise ValueError("must be a whole number") from None
-        if number != number.to_integral_value():
-            raise ValueError(f"must be a whole number, got {value}")
-        return int(number)
-
-    @field_validator("price", "trigger_price", mode="before")
-    @classmethod
-    def _money(cls, value: Any) -> Decimal:
-        try:
-            number = to_decimal(value)
-        except ValidationError as exc:
-            raise ValueError(str(exc).split(": ", 1)[-1]) from None
-        if number < 0:
-            raise ValueError("must be >= 0")
-        return number
+    def _normalise(cls, data: Any) -> Any:
+        """One pass over the raw input: codes upper-cased, numbers parsed (a single
+        Python call per order, not one per field)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name in _CODE_FIELDS:
+            value = data.get(name)
+            if isinstance(value, str):
+                data[name] = value.strip().upper()
+        for name in _WHOLE_FIELDS:
+            if name in data and type(data[name]) is not int:
+                data[name] = _whole_number(name, data[name])
+        for name in _MONEY_FIELDS:
+            if name in data:
+                data[name] = _money(name, data[name])
+        return data
 
     @model_validator(mode="after")
     def _rules(self) -> OrderRequest:

@@ -89,6 +89,16 @@ def test_missing_credentials_name_the_variables(gateway: Gateway,
         gateway.authenticate("fake")
 
 
+def test_orders_use_the_credentials_read_at_login(gateway: Gateway, fake_env: dict[str, str],
+                                                  fake_sim: FakeSimulator) -> None:
+    login(gateway)
+    fake_env["OPENALGO_FAKE_API_KEY"] = "rotated-key"  # edited mid-session
+    assert gateway.credentials("fake").get("API_KEY") == "key-123456"
+    gateway.place_order("fake", ORDER)  # still signed with the key the session was made with
+    login_again = gateway.credentials("fake", reload=True)
+    assert login_again.get("API_KEY") == "rotated-key"
+
+
 def test_code_challenge_accepts_only_the_issued_state_once(
         gateway: Gateway, fake_env: dict[str, str]) -> None:
     from openalgo_core import totp_now

@@ -244,3 +244,49 @@ def test_client_url_points_at_the_override_with_the_hosts_path() -> None:
     assert client.url("api", "/placeorder") == "http://127.0.0.1:9000/dart/v1/placeorder"
     plain = BrokerClient(info, limiters={})
     assert plain.url("api", "/placeorder") == "https://api.fake.example/dart/v1/placeorder"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"json": {"symbol": "SBIN", "qty": "1"}, "headers": {"X-PrivateKey": "k", "Accept": "x/y"}},
+    {"content": b"raw body", "headers": {"Content-Type": "text/plain"}},
+    {},
+    {"params": {"a": "1"}, "headers": {"X-A": "b"}},
+])
+def test_request_sends_exactly_what_httpx_would_build(kwargs) -> None:  # type: ignore[no-untyped-def]
+    seen: list[httpx.Request] = []
+    client = client_with(lambda r: seen.append(r) or httpx.Response(200), [])
+    for _ in range(2):  # the second call is served from the URL and header caches
+        client.request("POST", URL, kind="order", tag="t", **kwargs)
+        built = client.http.build_request("POST", URL, **kwargs)
+        sent = seen[-1]
+        assert (sent.method, sent.url, sent.headers.raw, sent.content) == (
+            built.method, built.url, built.headers.raw, built.content)
+        assert sent.extensions["timeout"] == client.http.timeout.as_dict()
+
+
+def test_request_with_cookies_goes_through_httpx_merge() -> None:
+    seen: list[httpx.Request] = []
+    client = client_with(lambda r: seen.append(r) or httpx.Response(200), [])
+    client.http.cookies.set("sid", "abc", domain="api.fake.example")
+    client.request("GET", URL, kind="read", headers={"X-A": "b"})
+    assert seen[-1].headers["Cookie"] == "sid=abc"
+
+
+def test_header_cache_tracks_changed_values() -> None:
+    seen: list[httpx.Request] = []
+    client = client_with(lambda r: seen.append(r) or httpx.Response(200), [])
+    for token in ("one", "two", "one"):
+        client.request("GET", URL, kind="read", headers={"Authorization": f"Bearer {token}"})
+        assert seen[-1].headers["Authorization"] == f"Bearer {token}"
+
+
+def test_cookies_a_broker_sets_are_kept_and_sent_back() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"Set-Cookie": "sid=s1; Path=/"})
+    client = client_with(handler, [])
+    client.request("GET", URL, kind="read")
+    client.request("GET", URL, kind="read")
+    assert "Cookie" not in seen[0].headers and seen[1].headers["Cookie"] == "sid=s1"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import os
 import random
 import secrets
@@ -369,8 +370,13 @@ class SimulatorBase:
                 Route("/_sim/faults", faults, methods=["GET", "POST"])]
 
     def _build(self) -> Any:
-        inner = Starlette(routes=self._control_routes() + self.routes())
-        return _FaultMiddleware(inner, self)
+        routes = self._control_routes() + self.routes()
+        # Plain paths with async endpoints are dispatched by a dict lookup; Starlette
+        # routes the rest (path parameters, sync endpoints, mounts) and answers 404/405.
+        exact = {route.path: route for route in routes
+                 if isinstance(route, Route) and "{" not in route.path
+                 and inspect.iscoroutinefunction(route.endpoint)}
+        return _FaultMiddleware(Starlette(routes=routes), self, exact)
 
     def _over_rate(self) -> bool:
         limit = self.faults.rate_limit_per_second
@@ -400,13 +406,22 @@ class SimulatorBase:
 
 
 class _FaultMiddleware:
-    def __init__(self, app: Any, sim: SimulatorBase) -> None:
+    def __init__(self, app: Any, sim: SimulatorBase, exact: Mapping[str, Route]) -> None:
         self.app = app
         self.sim = sim
+        self.exact = exact
+
+    async def dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        route = self.exact.get(scope["path"]) if scope["type"] == "http" else None
+        if route is None or scope["method"] not in (route.methods or ()):
+            await self.app(scope, receive, send)
+            return
+        response = await route.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
-            await self.app(scope, receive, send)
+            await self.dispatch(scope, receive, send)
             return
         sim, faults = self.sim, self.sim.faults
         is_order = scope["path"] in sim.order_paths and scope["method"] == "POST"
@@ -436,7 +451,7 @@ class _FaultMiddleware:
             else:
                 body.append(message.get("body", b""))
 
-        await self.app(scope, receive, capture)
+        await self.dispatch(scope, receive, capture)
         if is_order and sim._take("drop_after_accept"):
             raise ConnectionDropped
         if is_order and faults.stall_after_accept_ms:

@@ -59,6 +59,7 @@ SCRIP_MASTER_PATH: Final = "/OpenAPI_File/files/OpenAPIScripMaster.json"
 MANDATORY_HEADERS: Final = ("Content-Type", "Accept", "X-UserType", "X-SourceID",
                             "X-ClientLocalIP", "X-ClientPublicIP", "X-MACAddress",
                             "X-PrivateKey")
+_REQUIRED = tuple(name.lower() for name in MANDATORY_HEADERS)  # as ASGI spells them
 RATE_LIMIT_TEXT: Final = "Access denied because of exceeding access rate"
 
 #: (code, message) of every refusal this simulator sends.
@@ -235,15 +236,16 @@ class AngelSimulator(SimulatorBase):
         """Wrap ``handler(body, user)`` with Angel's header, key and (``secure``) token
         checks; a POST body must be a JSON object."""
         async def endpoint(request: Request) -> Response:
-            missing = [h for h in MANDATORY_HEADERS if not request.headers.get(h)]
-            if missing:
+            headers = {k.decode("latin-1"): v.decode("latin-1")
+                       for k, v in request.scope["headers"]}
+            if not all(headers.get(h) for h in _REQUIRED):
                 return _gateway("missing_header", 400)
-            if not secrets.compare_digest(request.headers["X-PrivateKey"],
+            if not secrets.compare_digest(headers["x-privatekey"],
                                           self.credentials["API_KEY"]):
                 return _gateway("invalid_api_key")
             user = ""
             if secure:
-                auth = request.headers.get("Authorization", "")
+                auth = headers.get("authorization", "")
                 if not auth:
                     return _gateway("token_missing")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
@@ -350,12 +352,12 @@ class AngelSimulator(SimulatorBase):
             self.book.reject(order, f"RMS:Rule: Quantity should be in multiples of the lot"
                                     f" size {listing.lot_size}")
         else:
-            required = quantity * (price or market)
-            self.book.submit(order, market, margin_limit=self.margin_limit,
-                             margin_reason=(
-                                 f"RMS:Margin Exceeds,Required:{required:.2f}, Available:"
-                                 f"{self.margin_limit or 0:.2f} for entity account-{user}"
-                                 f" across exchange across segment across product"))
+            limit = self.margin_limit
+            reason = "" if limit is None else (
+                f"RMS:Margin Exceeds,Required:{quantity * (price or market):.2f}, Available:"
+                f"{limit:.2f} for entity account-{user} across exchange across segment"
+                f" across product")
+            self.book.submit(order, market, margin_limit=limit, margin_reason=reason)
         return _ok({"script": order.symbol, "orderid": order.order_id,
                     "uniqueorderid": self._meta[order.order_id]["uniqueorderid"]})
 

@@ -233,6 +233,7 @@ class BrokerClient:
         # Parsed URLs and merged header sets, reused across calls: a broker has a
         # handful of endpoints and one header set per session.
         self._urls: dict[str, httpx.URL] = {}
+        self._url_for: dict[tuple[str, str], str] = {}
         self._headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
 
     def close(self) -> None:
@@ -240,13 +241,20 @@ class BrokerClient:
 
     def url(self, host: str, path: str = "") -> str:
         """The URL of ``path`` on the named host from ``BrokerInfo.base_urls``."""
+        found = self._url_for.get((host, path))
+        if found is not None:
+            return found
         try:
             base = self.info.base_urls[host]
         except KeyError:
             raise KeyError(f"{self.broker}: BrokerInfo.base_urls has no host {host!r}") from None
         if self.base_url:  # every host goes to the override, real paths kept
-            return self.base_url.rstrip("/") + urlsplit(base).path.rstrip("/") + path
-        return base.rstrip("/") + path
+            found = self.base_url.rstrip("/") + urlsplit(base).path.rstrip("/") + path
+        else:
+            found = base.rstrip("/") + path
+        if len(self._url_for) < _CACHE_LIMIT:
+            self._url_for[(host, path)] = found
+        return found
 
     def _is_rate_limited(self, response: httpx.Response) -> bool:
         if response.status_code == 429:

@@ -393,10 +393,14 @@ class SimulatorBase:
             return False
 
     def _roll(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
         with self._lock:
-            return rate > 0 and self._rng.random() < rate
+            return self._rng.random() < rate
 
     def _take(self, counter: str) -> bool:
+        if not getattr(self.faults, counter):
+            return False
         with self._lock:
             left = getattr(self.faults, counter)
             if left > 0:

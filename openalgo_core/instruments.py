@@ -3,8 +3,9 @@
 :class:`InstrumentIndex` resolves ``(symbol, exchange)`` to an
 :class:`~openalgo_core.models.Instrument` in O(1), and a broker token or broker
 symbol back to the OpenAlgo symbol. :class:`InstrumentCache` keeps one file per
-broker per IST day: a header, three lines of precomputed lookup keys, then one
-line per row. Loading splits only the key line; a row is parsed on first use.
+broker per IST day: a header, three lines of precomputed lookup keys, the rows'
+byte offsets, then one line per row. Loading splits only the symbol key line
+and maps each symbol to its row number; a row is parsed on first use.
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ import difflib
 import gc
 import json
 import os
+import sys
 import tempfile
+from array import array
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import accumulate
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigurationError, UnknownSymbolError, ValidationError
 from .models import IST, Instrument, OrderRequest
@@ -28,7 +35,11 @@ __all__ = ["InstrumentCache", "InstrumentIndex", "check_order", "gc_paused"]
 FIELDS = Instrument._fields
 _SEP = "\x1f"  # between the fields of a row, and exchange | symbol in a key
 _RS = "\x1e"  # between the keys of a key line
-_FORMAT = 4
+_FORMAT = 6
+#: header, symbols, token keys, broker-symbol keys, first rows, row offsets; then rows
+_HEAD_LINES = 6
+KEY_LINES: tuple[KeyKind, ...] = ("token", "broker_symbol")
+_OFFSET_TYPE = "I"  # unsigned 32-bit: a body up to 4 GiB
 KeyKind = str  # "symbol", "token" or "broker_symbol"
 
 
@@ -58,17 +69,13 @@ def _row_keys(rows: Sequence[Instrument], kind: KeyKind) -> list[str]:
     return [r[3] + _SEP + r[2] for r in rows]
 
 
-def _symbol_table(rows: Sequence[Instrument]) -> dict[str, dict[str, _Entry]]:
+def _symbol_table(rows: Sequence[Instrument]) -> dict[str, dict[str, Instrument]]:
     """exchange -> symbol -> row (first wins): two lookups on cached string hashes,
     no key built per lookup."""
-    table: dict[str, dict[str, _Entry]] = {}
-    for row in rows:
-        by_symbol = table.get(row[1])
-        if by_symbol is None:
-            by_symbol = table[row[1]] = {}
-        if row[0] not in by_symbol:
-            by_symbol[row[0]] = row
-    return table
+    table: defaultdict[str, dict[str, Instrument]] = defaultdict(dict)
+    for row in reversed(rows):  # earlier rows overwrite later ones: the first wins
+        table[row[1]][row[0]] = row
+    return dict(table)
 
 
 def _exchange_of(row: Instrument) -> str:
@@ -93,24 +100,74 @@ def _parse_row(line: str) -> Instrument:
         ) from None
 
 
-#: A row as the plugin built it, or its still unparsed line from the cache.
-_Entry = Instrument | str
+#: In a token or broker-symbol table: the row, or its row number until first use.
+_Entry = Instrument | int
+
+
+class _CachedRows(Sequence[Instrument]):
+    """The rows of a cache file: its bytes, where the rows start, and each row's
+    offset from there; a row is decoded and parsed when asked for."""
+
+    def __init__(self, data: bytes, start: int, offsets: array[int]) -> None:
+        self._data = data
+        self._start = start
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def line(self, i: int) -> str:
+        start, offsets = self._start, self._offsets
+        return self._data[start + offsets[i]:start + offsets[i + 1] - 1].decode("utf-8")
+
+    def __getitem__(self, i: int) -> Instrument:  # type: ignore[override]
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return _parse_row(self.line(i))
+
+
+class _SortedSymbols:
+    """A loaded cache's symbol lookup: per exchange, its distinct symbols sorted, each
+    with the number of its first row; found by binary search. Loading it is one
+    split of one line, where a hash table would cost a dict entry per row."""
+
+    def __init__(self, symbols: list[str], rows: array[int],
+                 ranges: dict[str, tuple[int, int]]) -> None:
+        self.symbols = symbols
+        self.rows = rows
+        self.ranges = ranges
+
+    def find(self, symbol: str, exchange: str) -> int | None:
+        bounds = self.ranges.get(exchange)
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        i = bisect_left(self.symbols, symbol, lo, hi)
+        return self.rows[i] if i < hi and self.symbols[i] == symbol else None
+
+    def of(self, exchange: str) -> list[str]:
+        lo, hi = self.ranges.get(exchange, (0, 0))
+        return self.symbols[lo:hi]
 
 
 class InstrumentIndex:
-    """O(1) lookups over one broker's instruments. The first row of a key wins.
+    """Lookups over one broker's instruments. The first row of a key wins.
 
-    Tables map a key straight to its row; a row loaded from the cache stays an
-    unparsed line until first looked up, then is replaced by its Instrument.
+    ``(symbol, exchange)`` resolves through exchange -> symbol -> row tables: O(1).
+    An index loaded from the cache fills those tables as symbols are looked up,
+    finding a symbol the first time by binary search and parsing its row then.
+    Token and broker-symbol tables are built on first use.
     """
 
-    def __init__(self, broker: str, entries: Sequence[_Entry],
-                 symbols: dict[str, dict[str, _Entry]],
-                 keys: Callable[[KeyKind], list[str]]) -> None:
+    def __init__(self, broker: str, entries: Sequence[Instrument],
+                 symbols: dict[str, dict[str, Instrument]],
+                 keys: Callable[[KeyKind], list[str]],
+                 sorted_symbols: _SortedSymbols | None = None) -> None:
         self.broker = broker
         self._entries = entries
         self._by_symbol = symbols
         self._keys = keys
+        self._sorted = sorted_symbols
         self._reverse: dict[KeyKind, dict[str, _Entry]] = {}
 
     @classmethod
@@ -124,19 +181,20 @@ class InstrumentIndex:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Instrument]:
-        return (_parse_row(e) if isinstance(e, str) else e for e in self._entries)
+        return iter(self._entries)
 
-    @staticmethod
-    def _take(table: dict[str, _Entry] | None, key: str) -> Instrument | None:
-        if table is None:
+    def _find(self, symbol: str, exchange: str) -> Instrument | None:
+        """A symbol not yet in the tables: look it up in the loaded cache, if any."""
+        row = self._sorted.find(symbol, exchange) if self._sorted is not None else None
+        if row is None:
             return None
-        found = table.get(key)
-        if isinstance(found, str):
-            found = table[key] = _parse_row(found)
+        found = self._by_symbol.setdefault(exchange, {})[symbol] = self._entries[row]
         return found
 
     def get(self, symbol: str, exchange: str) -> Instrument | None:
-        return self._take(self._by_symbol.get(exchange), symbol)
+        table = self._by_symbol.get(exchange)
+        found = table.get(symbol) if table is not None else None
+        return found if found is not None else self._find(symbol, exchange)
 
     def resolve(self, symbol: str, exchange: str) -> Instrument:
         """The instrument for an OpenAlgo ``(symbol, exchange)``.
@@ -146,9 +204,9 @@ class InstrumentIndex:
         """
         table = self._by_symbol.get(exchange)
         found = table.get(symbol) if table is not None else None
-        if type(found) is Instrument:  # the hot path: one call, two dict lookups
+        if found is not None:  # the hot path: one call, two dict lookups
             return found
-        found = self._take(table, symbol)
+        found = self._find(symbol, exchange)
         if found is None:
             raise UnknownSymbolError(symbol, exchange, self._suggest(symbol, exchange))
         return found
@@ -157,8 +215,12 @@ class InstrumentIndex:
         table = self._reverse.get(kind)
         if table is None:
             with gc_paused():
-                table = self._reverse[kind] = _first_wins(self._keys(kind), self._entries)
-        return self._take(table, key)
+                table = self._reverse[kind] = _first_wins(self._keys(kind),
+                                                          range(len(self._entries)))
+        found = table.get(key)
+        if type(found) is int:
+            found = table[key] = self._entries[found]
+        return found  # type: ignore[return-value]
 
     def by_token(self, token: str, broker_exchange: str) -> Instrument | None:
         """Map a broker token (as in the broker's position rows) back to the instrument."""
@@ -171,11 +233,12 @@ class InstrumentIndex:
         """Instruments whose symbol or name contains ``text`` (case-insensitive)."""
         needle = text.strip().upper()
         hits: list[Instrument] = []
-        for entry in self._entries:
-            if isinstance(entry, str):
-                if needle not in entry.upper():
-                    continue
-                entry = _parse_row(entry)
+        entries = self._entries
+        cached = entries if isinstance(entries, _CachedRows) else None
+        for i in range(len(entries)):
+            if cached is not None and needle not in cached.line(i).upper():
+                continue  # skip parsing rows that cannot match
+            entry = entries[i]
             if needle in entry.symbol or needle in entry.name.upper():
                 hits.append(entry)
                 if len(hits) >= limit:
@@ -184,25 +247,42 @@ class InstrumentIndex:
 
     def _suggest(self, symbol: str, exchange: str) -> list[str]:
         wanted = symbol.upper()
-        same = list(self._by_symbol.get(exchange, ()))
+        same = self._sorted.of(exchange) if self._sorted is not None \
+            else list(self._by_symbol.get(exchange, ()))
         pool = [s for s in same if s[:3] == wanted[:3]] or [s for s in same if s[:1] == wanted[:1]]
         return difflib.get_close_matches(wanted, pool[:5000], n=3, cutoff=0.6)
 
-    def dump(self) -> tuple[list[tuple[str, int]], dict[KeyKind, str], list[str]]:
+    def dump(self) -> _Dump:
         """What :class:`InstrumentCache` stores: rows grouped by exchange (order kept
-        within an exchange, so the first row of a key still wins), as
-        ``(groups, key lines, row lines)``."""
-        rows = [_parse_row(e) if isinstance(e, str) else e for e in self._entries]
-        rows.sort(key=_exchange_of)  # stable
+        within an exchange), each exchange's distinct symbols sorted with the number
+        of their first row, and the token and broker-symbol keys of every row."""
+        rows = sorted(self._entries, key=_exchange_of)  # stable
+        firsts: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        for number in range(len(rows) - 1, -1, -1):  # earlier rows overwrite: first wins
+            row = rows[number]
+            firsts[row[1]][_clean(row[0])] = number
         groups: dict[str, int] = {}
         for row in rows:
             groups[row[1]] = groups.get(row[1], 0) + 1
-        lines = [_SEP.join(map(_clean, row)) for row in rows]
-        keys = {"symbol": _RS.join(_clean(row[0]) for row in rows)}
-        keys.update({kind: _RS.join(k.replace(_RS, " ").replace("\n", " ")
-                                    for k in _row_keys(rows, kind))
-                     for kind in ("token", "broker_symbol")})
-        return list(groups.items()), keys, lines
+        symbols: list[str] = []
+        numbers: list[int] = []
+        for exchange in groups:
+            for symbol, number in sorted(firsts[exchange].items()):
+                symbols.append(symbol)
+                numbers.append(number)
+        keys = {kind: _RS.join(k.replace(_RS, " ").replace("\n", " ")
+                               for k in _row_keys(rows, kind))
+                for kind in ("token", "broker_symbol")}
+        return _Dump([(e, n, len(firsts[e])) for e, n in groups.items()], _RS.join(symbols),
+                     numbers, keys, [_SEP.join(map(_clean, row)) for row in rows])
+
+
+class _Dump(NamedTuple):
+    groups: list[tuple[str, int, int]]  # (exchange, rows, distinct symbols)
+    symbols: str
+    first_rows: list[int]
+    keys: dict[KeyKind, str]
+    lines: list[str]
 
 
 def check_order(order: OrderRequest, instrument: Instrument) -> None:
@@ -229,8 +309,6 @@ def check_order(order: OrderRequest, instrument: Instrument) -> None:
 class InstrumentCache:
     """One file per broker per IST day under ``directory``."""
 
-    KINDS = ("symbol", "token", "broker_symbol")
-
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
 
@@ -241,51 +319,65 @@ class InstrumentCache:
     def load(self, broker: str, day: dt.date | None = None) -> InstrumentIndex | None:
         """Today's index from disk, or None if there is no (valid) cache for today."""
         try:
-            text = self.path(broker, day).read_text(encoding="utf-8")
+            data = self.path(broker, day).read_bytes()
         except FileNotFoundError:
             return None
-        with gc_paused():
-            lines = text.split("\n")  # one pass, no intermediate copies of the body
         try:
-            meta = json.loads(lines[0])
+            ends = [data.index(b"\n")]
+            for _ in range(_HEAD_LINES - 1):
+                ends.append(data.index(b"\n", ends[-1] + 1))
+            meta = json.loads(data[:ends[0]])
             count = int(meta["count"])
-            if meta.get("format") != _FORMAT or meta.get("fields") != list(FIELDS) \
-                    or meta.get("length") != len(text) - len(lines[0]) - 1 \
-                    or len(lines) != count + 4:
-                return None
-        except (ValueError, KeyError, TypeError):
+            groups = [(str(e), int(n), int(u)) for e, n, u in meta["groups"]]
+            distinct = sum(u for _, _, u in groups)
+            symbols = data[ends[0] + 1:ends[1]].decode().split(_RS) if distinct else []
+            first_rows = array(_OFFSET_TYPE, bytes.fromhex(data[ends[3] + 1:ends[4]].decode()))
+            offsets = array(_OFFSET_TYPE, bytes.fromhex(data[ends[4] + 1:ends[5]].decode()))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None
-        keys = dict(zip(self.KINDS, lines[1:4], strict=True))
-        if any(keys[k].count(_RS) != max(count - 1, 0) for k in self.KINDS):
+        if meta.get("format") != _FORMAT or meta.get("fields") != list(FIELDS) \
+                or meta.get("byteorder") != sys.byteorder \
+                or meta.get("length") != len(data) - ends[-1] - 1 \
+                or len(offsets) != count + 1 or offsets[-1] != meta["length"] \
+                or sum(n for _, n, _ in groups) != count \
+                or len(symbols) != distinct or len(first_rows) != distinct \
+                or (distinct and max(first_rows) >= count):
             return None
-        del lines[:4]
-        if not count:
-            lines = []
-        symbols = keys["symbol"].split(_RS) if count else []
-        table: dict[str, dict[str, _Entry]] = {}
+        ranges: dict[str, tuple[int, int]] = {}
         start = 0
-        with gc_paused():
-            for exchange, size in meta.get("groups", []):
-                end = start + size
-                table[exchange] = dict(zip(reversed(symbols[start:end]),
-                                           reversed(lines[start:end]), strict=True))
-                start = end
-        if start != count:
-            return None
-        return InstrumentIndex(broker, lines, table,
-                               lambda kind: keys[kind].split(_RS) if count else [])
+        for exchange, _, size in groups:
+            ranges[exchange] = (start, start + size)
+            start += size
+        lines = {"token": (ends[1] + 1, ends[2]), "broker_symbol": (ends[2] + 1, ends[3])}
+
+        def keys(kind: KeyKind) -> list[str]:
+            found = data[slice(*lines[kind])].decode().split(_RS) if count else []
+            if len(found) != count:
+                raise ConfigurationError(
+                    "the instrument cache is corrupt; run"
+                    f" `openalgo instruments {broker} --refresh`")
+            return found
+
+        return InstrumentIndex(broker, _CachedRows(data, ends[-1] + 1, offsets), {}, keys,
+                               _SortedSymbols(symbols, first_rows, ranges))
 
     def save(self, index: InstrumentIndex, day: dt.date | None = None) -> Path:
         """Write atomically (temp file + rename) so a reader never sees half a file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(index.broker, day)
-        groups, keys, lines = index.dump()
-        body = "\n".join([*(keys[k] for k in self.KINDS), *lines])
+        dump = index.dump()
+        rows = [(line + "\n").encode("utf-8") for line in dump.lines]
+        offsets = array(_OFFSET_TYPE, accumulate(map(len, rows), initial=0))
         header = json.dumps({"format": _FORMAT, "broker": index.broker, "count": len(index),
-                             "fields": list(FIELDS), "length": len(body), "groups": groups})
+                             "fields": list(FIELDS), "length": offsets[-1],
+                             "byteorder": sys.byteorder, "groups": dump.groups})
+        head = "\n".join([header, dump.symbols, *(dump.keys[k] for k in KEY_LINES),
+                          array(_OFFSET_TYPE, dump.first_rows).tobytes().hex(),
+                          offsets.tobytes().hex(), ""])
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".txt")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(header + "\n" + body)
+        with os.fdopen(fd, "wb") as out:
+            out.write(head.encode("utf-8"))
+            out.writelines(rows)
         os.replace(tmp, path)
         for old in self.directory.glob(f"instruments-{index.broker}-*.txt"):
             if old != path:

@@ -124,3 +124,35 @@ def test_a_damaged_row_is_a_clear_error(tmp_path: Path) -> None:
     assert loaded is not None
     with pytest.raises(ConfigurationError, match="--refresh"):
         loaded.resolve("NIFTY28MAR24FUT", "NFO")
+
+
+def test_a_damaged_key_line_is_a_clear_error(tmp_path: Path) -> None:
+    from openalgo_core import ConfigurationError
+
+    cache = InstrumentCache(tmp_path)
+    day = dt.date(2026, 11, 20)
+    path = cache.save(InstrumentIndex.from_instruments("angel", ROWS), day)
+    lines = path.read_bytes().split(b"\n", 4)
+    lines[2] = lines[2].replace(b"\x1e", b" ", 1)  # token keys: one key fewer, same length
+    path.write_bytes(b"\n".join(lines))
+    loaded = cache.load("angel", day)
+    assert loaded is not None and loaded.resolve("SBIN", "NSE").token == "3045"
+    with pytest.raises(ConfigurationError, match="--refresh"):
+        loaded.by_token("3045", "NSE")
+
+
+def test_loaded_cache_finds_every_symbol_and_suggests_like_a_fresh_index(
+        index: InstrumentIndex, tmp_path: Path) -> None:
+    cache = InstrumentCache(tmp_path)
+    day = dt.date(2026, 11, 20)
+    cache.save(index, day)
+    loaded = cache.load("angel", day)
+    assert loaded is not None
+    for row in index:
+        assert loaded.get(row.symbol, row.exchange) == index.get(row.symbol, row.exchange)
+    assert loaded.get("SBIN", "MCX") is None and loaded.get("NOPE", "NSE") is None
+    with pytest.raises(UnknownSymbolError) as fresh:
+        index.resolve("SBI", "NSE")
+    with pytest.raises(UnknownSymbolError) as cached:
+        loaded.resolve("SBI", "NSE")
+    assert cached.value.suggestions == fresh.value.suggestions == ("SBIN",)

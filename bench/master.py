@@ -18,17 +18,21 @@ from openalgo_core.instruments import InstrumentCache, InstrumentIndex
 from .brokers import BrokerBench, live
 
 
-def _best_of(repeats: int, call: Any) -> tuple[float, Any]:
-    times, result = [], None
+def _interleaved(repeats: int, calls: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Median seconds of each call, run in turn ``repeats`` times so that machine
+    noise falls on all of them alike; and each call's last result."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    results: dict[str, Any] = {}
     for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, call in calls.items():
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = call()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, results
 
 
-def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 5) -> dict[str, Any]:
+def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 7) -> dict[str, Any]:
     with live(bench, master_size=rows) as stack:
         gateway, client = stack.gateway, stack.gateway.client(bench.id)
         gateway.instruments(bench.id)  # the simulator renders its file once, untimed
@@ -46,24 +50,24 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 5) -> dict[str, 
             return InstrumentIndex.from_instruments(
                 bench.id, plugin.fetch_instruments(client=_Canned(data), progress=_no_progress))
 
-        floor, _ = _best_of(repeats, lambda: json.loads(data))
-        parse, index = _best_of(repeats, parse_index)
-        pandas, _ = _best_of(max(2, repeats // 2), lambda: bench.pandas_symbol_map(data))
         with tempfile.TemporaryDirectory() as tmp:
             cache = InstrumentCache(tmp)
-            cache.save(index)
-            load, loaded = _best_of(repeats, lambda: cache.load(bench.id))
+            cache.save(parse_index())
+            medians, results = _interleaved(repeats, {
+                "floor": lambda: json.loads(data), "parse": parse_index,
+                "load": lambda: cache.load(bench.id)})
+        pandas = _interleaved(max(2, repeats // 3),
+                              {"pandas": lambda: bench.pandas_symbol_map(data)})[0]["pandas"]
+        floor, parse, load = medians["floor"], medians["parse"], medians["load"]
+        index, loaded = results["parse"], results["load"]
         rows_ = list(index)
         keys = [(i.symbol, i.exchange)
                 for i in random.Random(1).sample(rows_, min(100_000, len(rows_)))]
-        cold = _lookups(loaded, keys)
+        cold = _lookups(loaded, keys, passes=1)  # first touch: finds and parses each row
         warm = _lookups(loaded, keys)
         fresh_rate = _lookups(index, keys)
         plain = {(i.symbol, i.exchange): i for i in rows_}
-        start = time.perf_counter()
-        for key in keys:
-            plain[key]  # the baseline: a bare dict subscript
-        bare = len(keys) / (time.perf_counter() - start)
+        bare = _rate(keys, lambda: _bare(plain, keys))
     return {
         "rows": len(index), "file_mb": len(data) / 1e6,
         "download_parse_index_s": download_parse_index, "json_loads_floor_s": floor,
@@ -78,12 +82,27 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 5) -> dict[str, 
     }
 
 
-def _lookups(index: InstrumentIndex, keys: list[tuple[str, str]]) -> float:
-    resolve = index.resolve
-    start = time.perf_counter()
-    for symbol, exchange in keys:
-        resolve(symbol, exchange)
-    return len(keys) / (time.perf_counter() - start)
+def _rate(keys: list[tuple[str, str]], loop: Any, passes: int = 5) -> float:
+    """Lookups per second over ``keys``: the best of ``passes`` passes (as timeit)."""
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        loop()
+        best = min(best, time.perf_counter() - start)
+    return len(keys) / best
+
+
+def _lookups(index: InstrumentIndex, keys: list[tuple[str, str]], passes: int = 5) -> float:
+    def loop() -> None:
+        resolve = index.resolve
+        for symbol, exchange in keys:
+            resolve(symbol, exchange)
+    return _rate(keys, loop, passes)
+
+
+def _bare(plain: dict[tuple[str, str], Any], keys: list[tuple[str, str]]) -> None:
+    for key in keys:
+        plain[key]  # the baseline: a bare dict subscript
 
 
 def _no_progress(done: int, total: int | None) -> None:

@@ -202,11 +202,10 @@ class InstrumentIndex:
         Raises:
             UnknownSymbolError: with up to three close matches on that exchange.
         """
-        table = self._by_symbol.get(exchange)
-        found = table.get(symbol) if table is not None else None
-        if found is not None:  # the hot path: one call, two dict lookups
-            return found
-        found = self._find(symbol, exchange)
+        try:  # the hot path: one call, two dict subscripts
+            return self._by_symbol[exchange][symbol]
+        except KeyError:
+            found = self._find(symbol, exchange)
         if found is None:
             raise UnknownSymbolError(symbol, exchange, self._suggest(symbol, exchange))
         return found

@@ -19,7 +19,7 @@ PACKAGE = Path(openalgo_angel.__file__).parent
 
 
 def test_version_matches_the_distribution() -> None:
-    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.1.0"
+    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.2.0"
     assert (PACKAGE / "py.typed").is_file()
 
 

@@ -11,6 +11,7 @@ import os
 import statistics
 from typing import Any
 
+from .brokers import ORDER
 from .common import run_python
 
 # Peak RSS from /proc (VmHWM): ru_maxrss would carry over the parent's peak across exec.
@@ -24,12 +25,29 @@ print(json.dumps({{"s": elapsed, "rss_kb": int(hwm)}}))
 """
 
 
+# Not a goal, shown so the lazy loading hides nothing: everything the first order
+# needs (the order models, the HTTP client, every module of the plugin's package
+# but its simulator), imported and built.
+READY_TO_ORDER = """
+import importlib, pkgutil
+from openalgo_core import BrokerClient, Registry, order_from
+r = Registry(); [x.id for x in r.records()]; info = r.load({plugin_id!r})
+package = importlib.import_module(r.record({plugin_id!r}).entry_point.module.split(".")[0])
+for m in pkgutil.iter_modules(package.__path__):
+    if m.name != "simulator":
+        importlib.import_module(package.__name__ + "." + m.name)
+order_from({order!r}); BrokerClient(info).close()
+"""
+
+
 def contenders(plugin_id: str, sdks: dict[str, str]) -> dict[str, str]:
     core = (f"from openalgo_core import Registry\n"
             f"r = Registry(); [x.id for x in r.records()]; r.load({plugin_id!r})")
     found = {"floor: import httpx, pydantic": "import httpx, pydantic",
              "python alone": "pass",
-             f"openalgo: core + list plugins + load {plugin_id}": core}
+             f"openalgo: core + list plugins + load {plugin_id}": core,
+             f"(no goal) openalgo, ready for the first order on {plugin_id}":
+                 READY_TO_ORDER.format(plugin_id=plugin_id, order=ORDER)}
     for name, statement in sdks.items():
         found[f"official SDK: {name}"] = statement
     return found

@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .codes import Action, Exchange, PriceType, Product
     from .config import Credentials, credentials_for, load_env_file, totp_now
     from .errors import (
         AuthenticationError,
@@ -42,20 +43,14 @@ if TYPE_CHECKING:
     from .gateway import Gateway
     from .hookspecs import CORE_API, hookimpl
     from .http import BrokerClient, RetryPolicy, parse_json
+    from .info import BrokerInfo, CredentialField, RateLimit
     from .instruments import InstrumentIndex
     from .models import (
-        Action,
-        BrokerInfo,
-        CredentialField,
-        Exchange,
         Instrument,
         LoginChallenge,
         OrderReceipt,
         OrderRequest,
         Position,
-        PriceType,
-        Product,
-        RateLimit,
         Session,
         new_session,
         order_from,
@@ -69,19 +64,19 @@ __version__ = "0.1.0"
 # `import openalgo_core` and loading a plugin stay cheap: a CLI listing brokers
 # never imports the session store, the HTTP stack or the instrument cache.
 _LAZY = {
-    "Action": "models",
+    "Action": "codes",
     "AuthenticationError": "errors",
     "BrokerClient": "http",
     "BrokerConnectionError": "errors",
     "BrokerError": "errors",
-    "BrokerInfo": "models",
+    "BrokerInfo": "info",
     "BrokerResponseError": "errors",
     "BrokerServerError": "errors",
     "CORE_API": "hookspecs",
     "ConfigurationError": "errors",
-    "CredentialField": "models",
+    "CredentialField": "info",
     "Credentials": "config",
-    "Exchange": "models",
+    "Exchange": "codes",
     "Gateway": "gateway",
     "IncompatiblePluginError": "errors",
     "Instrument": "models",
@@ -98,9 +93,9 @@ _LAZY = {
     "PluginLoadError": "errors",
     "PluginNotFoundError": "errors",
     "Position": "models",
-    "PriceType": "models",
-    "Product": "models",
-    "RateLimit": "models",
+    "PriceType": "codes",
+    "Product": "codes",
+    "RateLimit": "info",
     "RateLimitError": "errors",
     "Registry": "registry",
     "RetryPolicy": "http",

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from .errors import ConfigurationError, MissingCredentialsError
-from .models import BrokerInfo
+from .info import BrokerInfo
 
 __all__ = ["Credentials", "broker_from_redirect_url", "credentials_for", "env_var",
            "load_env_file", "totp_now"]

@@ -26,10 +26,10 @@ from .errors import (
     ValidationError,
 )
 from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RateLimiter, RetryPolicy
+from .info import BrokerInfo
 from .instruments import InstrumentCache, InstrumentIndex, check_order
 from .models import (
     IST,
-    BrokerInfo,
     Instrument,
     LoginChallenge,
     OrderReceipt,

@@ -17,20 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from .models import (
-    BrokerInfo,
-    Instrument,
-    LoginChallenge,
-    OrderReceipt,
-    OrderRequest,
-    Position,
-    Session,
-)
-
 if TYPE_CHECKING:
     from .config import Credentials
     from .http import BrokerClient, ProgressCallback
+    from .info import BrokerInfo
     from .instruments import InstrumentIndex
+    from .models import (
+        Instrument,
+        LoginChallenge,
+        OrderReceipt,
+        OrderRequest,
+        Position,
+        Session,
+    )
 
 PROJECT = "openalgo"
 #: The version of this contract. A plugin declares the one it was built for in

@@ -20,10 +20,12 @@ method, host, path, status and time: never headers, query values or bodies.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -42,7 +44,7 @@ from .errors import (
     RateLimitError,
     UnreadableOrderReplyError,
 )
-from .models import BrokerInfo, RateCategory
+from .info import BrokerInfo, RateCategory
 
 __all__ = ["BrokerClient", "RateLimiter", "RequestKind", "RetryPolicy", "parse_json"]
 
@@ -59,6 +61,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: Send each write at once: httpx writes a request's head and body separately, and
 #: Nagle's algorithm would hold the body back until the head is acknowledged.
 SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context (certifi's roots, or ``SSL_CERT_FILE``) for every
+    broker client in the process: building one costs ~50 ms, and a context is safe to
+    share between clients and threads."""
+    return httpx.create_ssl_context()
 _CookieTypes = httpx.Cookies | CookieJar | dict[str, str] | list[tuple[str, str]]
 #: ``request`` keyword arguments served by the cached build; others go through httpx's.
 _CACHEABLE = frozenset({"json", "content", "headers"})
@@ -224,6 +234,7 @@ class BrokerClient:
                         for cat, lim in info.rate_limits.items()}
         self.limiters = dict(limiters)
         inner = transport or httpx.HTTPTransport(
+            verify=shared_ssl_context(),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             socket_options=SOCKET_OPTIONS)
         if base_url:

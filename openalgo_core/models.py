@@ -1,5 +1,8 @@
 """The unified vocabulary: orders, receipts, positions, sessions, instruments.
 
+(The codes themselves live in :mod:`~openalgo_core.codes`, a plugin's declaration
+in :mod:`~openalgo_core.info`.)
+
 Field names and values follow OpenAlgo (``symbol``, ``exchange``, ``action``,
 ``pricetype``, ``product``, ``trigger_price`` ...). Money is ``Decimal``.
 Pydantic models validate on construction; :func:`order_from` turns pydantic's
@@ -14,51 +17,15 @@ import datetime as dt
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from .codes import CASH_EXCHANGES, INDEX_EXCHANGES, Action, Exchange, PriceType, Product
 from .errors import ValidationError
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
-
-
-class Exchange(StrEnum):
-    NSE = "NSE"
-    BSE = "BSE"
-    NFO = "NFO"
-    BFO = "BFO"
-    CDS = "CDS"
-    BCD = "BCD"
-    MCX = "MCX"
-    NCDEX = "NCDEX"
-    NSE_INDEX = "NSE_INDEX"
-    BSE_INDEX = "BSE_INDEX"
-    MCX_INDEX = "MCX_INDEX"
-
-
-CASH_EXCHANGES = frozenset({Exchange.NSE, Exchange.BSE})
-INDEX_EXCHANGES = frozenset({Exchange.NSE_INDEX, Exchange.BSE_INDEX, Exchange.MCX_INDEX})
-
-
-class Action(StrEnum):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class PriceType(StrEnum):
-    MARKET = "MARKET"
-    LIMIT = "LIMIT"
-    SL = "SL"
-    SL_M = "SL-M"
-
-
-class Product(StrEnum):
-    MIS = "MIS"
-    CNC = "CNC"
-    NRML = "NRML"
 
 
 def to_decimal(value: Any, field: str = "value") -> Decimal:
@@ -323,48 +290,3 @@ class Instrument(NamedTuple):
     expiry: dt.date | None = None
     strike: Decimal | None = None
     option_type: str | None = None
-
-
-class CredentialField(BaseModel):
-    """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    name: Literal["API_KEY", "API_SECRET", "CLIENT_ID", "PASSWORD", "PIN", "TOTP_SECRET",
-                  "MOBILE", "ACCESS_TOKEN", "REDIRECT_URL"]
-    secret: bool
-    required: bool = True
-    description: str = ""
-
-
-class RateLimit(BaseModel):
-    """At most ``per_second`` requests a second, in bursts of at most ``burst``."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    per_second: Annotated[float, Field(gt=0)]
-    burst: Annotated[int, Field(ge=1)] = 1
-
-
-RateCategory = Literal["orders", "reads", "login"]
-
-
-class BrokerInfo(BaseModel):
-    """What a broker plugin declares about itself (hook ``broker_info``)."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
-    display_name: str
-    exchanges: frozenset[Exchange]
-    products: frozenset[Product] = frozenset(Product)
-    pricetypes: frozenset[PriceType] = frozenset(PriceType)
-    credentials: tuple[CredentialField, ...]
-    login_style: Literal["totp", "otp", "redirect"]
-    rate_limits: dict[RateCategory, RateLimit] = Field(default_factory=dict)
-    base_urls: dict[str, str] = Field(
-        default_factory=dict, description="named hosts, e.g. {'api': 'https://...'}")
-    rate_limit_markers: tuple[str, ...] = Field(
-        default=(), description="body texts that mean 'rate limited' whatever the status")
-    session_expiry_hour_ist: Annotated[int, Field(ge=0, le=23)] = 3
-    core_api: int

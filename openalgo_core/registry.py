@@ -30,7 +30,7 @@ from .errors import (
     UnsupportedOperationError,
 )
 from .hookspecs import CORE_API, PROJECT
-from .models import BrokerInfo
+from .info import BrokerInfo
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginRecord", "Registry", "defaulted_hookimpl_params"]
 

@@ -1,5 +1,6 @@
 """The embedding API, end to end against the fake broker in-process."""
 
+import dataclasses
 import datetime as dt
 import threading
 from pathlib import Path
@@ -200,7 +201,7 @@ def test_sessions_never_outlive_the_brokers_daily_boundary(
 
         @hookimpl
         def broker_info(self) -> Any:
-            return fake_plugin.INFO.model_copy(update={"session_expiry_hour_ist": 0})
+            return dataclasses.replace(fake_plugin.INFO, session_expiry_hour_ist=0)
 
         @hookimpl
         def authenticate(self, credentials: Any, client: Any) -> Any:

@@ -1,6 +1,8 @@
 """Retry rules, pacing, base-URL override and redaction of BrokerClient."""
 
+import dataclasses
 import logging
+import ssl
 import threading
 
 import httpx
@@ -15,7 +17,7 @@ from openalgo_core import (
     RetryPolicy,
     UnreadableOrderReplyError,
 )
-from openalgo_core.http import BrokerClient, RateLimiter, parse_json
+from openalgo_core.http import BrokerClient, RateLimiter, parse_json, shared_ssl_context
 from tests.fakebroker.plugin import INFO
 
 URL = "https://api.fake.example/api/x"
@@ -104,7 +106,7 @@ def test_retry_after_too_long_raises_at_once() -> None:
 
 
 def test_plain_text_rate_limit_marker_recognised() -> None:
-    info = INFO.model_copy(update={"rate_limit_markers": ("exceeding access rate",)})
+    info = dataclasses.replace(INFO, rate_limit_markers=("exceeding access rate",))
     handler, calls = scripted(httpx.Response(
         403, text="Access denied because of exceeding access rate"))
     client = BrokerClient(info, transport=httpx.MockTransport(handler), limiters={},
@@ -238,7 +240,7 @@ def test_download_errors_are_typed() -> None:
 
 
 def test_client_url_points_at_the_override_with_the_hosts_path() -> None:
-    info = INFO.model_copy(update={"base_urls": {"api": "https://api.fake.example/dart/v1"}})
+    info = dataclasses.replace(INFO, base_urls={"api": "https://api.fake.example/dart/v1"})
     client = BrokerClient(info, base_url="http://127.0.0.1:9000", limiters={},
                           transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     assert client.url("api", "/placeorder") == "http://127.0.0.1:9000/dart/v1/placeorder"
@@ -290,3 +292,18 @@ def test_cookies_a_broker_sets_are_kept_and_sent_back() -> None:
     client.request("GET", URL, kind="read")
     client.request("GET", URL, kind="read")
     assert "Cookie" not in seen[0].headers and seen[1].headers["Cookie"] == "sid=s1"
+
+
+def test_broker_clients_share_one_verifying_tls_context() -> None:
+    """Building a TLS context costs ~50 ms; a gateway with five brokers builds one."""
+    context = shared_ssl_context()
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"]
+    first, second = BrokerClient(INFO), BrokerClient(INFO)
+    try:
+        for client in (first, second):
+            # httpx keeps its connection pool's context here (httpcore internals)
+            assert client.http._transport._pool._ssl_context is context  # type: ignore
+    finally:
+        first.close()
+        second.close()

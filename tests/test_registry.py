@@ -1,5 +1,6 @@
 """Discovery without import, lazy loading, isolation of broken plugins, routing."""
 
+import dataclasses
 import sys
 from importlib.metadata import EntryPoint
 from typing import Any
@@ -93,7 +94,7 @@ class Recorder:
 
     @hookimpl
     def broker_info(self) -> Any:
-        return INFO.model_copy(update={"id": "other"})
+        return dataclasses.replace(INFO, id="other")
 
     @hookimpl
     def fetch_positions(self, session: Any) -> Any:

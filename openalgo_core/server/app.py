@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..codes import Action
 from ..config import broker_from_redirect_url
 from ..errors import (
     AuthenticationError,
@@ -42,7 +43,7 @@ from ..errors import (
     ValidationError,
 )
 from ..gateway import Gateway, default_home
-from ..models import IST, Action, LoginChallenge, Position, Session, order_from
+from ..models import IST, LoginChallenge, Position, Session, order_from
 from .apikeys import ApiKeys, KeyRateLimiter
 
 __all__ = ["ORDER_RATE_LIMIT", "create_app", "default_broker"]

@@ -28,6 +28,7 @@ import httpx
 import pyotp
 import pytest
 
+from ..codes import PriceType, Product
 from ..config import totp_now
 from ..errors import (
     AuthenticationError,
@@ -39,7 +40,7 @@ from ..errors import (
 )
 from ..gateway import Gateway
 from ..http import RetryPolicy
-from ..models import LoginChallenge, OrderReceipt, PriceType, Product, Session
+from ..models import LoginChallenge, OrderReceipt, Session
 from ..registry import ENTRY_POINT_GROUP, Registry, defaulted_hookimpl_params
 from ..sessions import MemorySessionStore
 from .simulator import SimulatorBase

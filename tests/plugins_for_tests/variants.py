@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from openalgo_core import hookimpl
@@ -10,7 +11,7 @@ from tests.fakebroker.plugin import INFO
 
 class _Base:
     def __init__(self, **changes: Any) -> None:
-        self.info = INFO.model_copy(update=changes)
+        self.info = dataclasses.replace(INFO, **changes)
 
     @hookimpl
     def broker_info(self) -> Any:

@@ -19,7 +19,7 @@ PACKAGE = Path(openalgo_angel.__file__).parent
 
 
 def test_version_matches_the_distribution() -> None:
-    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.2.0"
+    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.2.1"
     assert (PACKAGE / "py.typed").is_file()
 
 
@@ -52,3 +52,16 @@ def test_normal_use_does_not_import_the_simulator() -> None:
             " sys.exit(any(m.startswith(('starlette', 'openalgo_angel.simulator'))"
             " for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_loading_the_plugin_imports_only_its_declaration() -> None:
+    """The registry imports ``plugin`` to list and load the broker; the modules doing
+    the work, pydantic and httpx load on a hook's first call."""
+    code = ("import sys; from openalgo_core import Registry; Registry().load('angel');"
+            " heavy = sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx',"
+            " 'orjson', 'openalgo_core.models', 'openalgo_angel.'))"
+            " and m != 'openalgo_angel.plugin');"
+            " print(heavy); sys.exit(bool(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

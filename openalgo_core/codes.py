@@ -1,0 +1,47 @@
+"""OpenAlgo's codes: exchanges, actions, price types and products.
+
+Plain ``StrEnum``s with no dependencies, so that a plugin can declare itself
+(:mod:`openalgo_core.info`) without importing the order models.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["CASH_EXCHANGES", "INDEX_EXCHANGES", "Action", "Exchange", "PriceType", "Product"]
+
+
+class Exchange(StrEnum):
+    NSE = "NSE"
+    BSE = "BSE"
+    NFO = "NFO"
+    BFO = "BFO"
+    CDS = "CDS"
+    BCD = "BCD"
+    MCX = "MCX"
+    NCDEX = "NCDEX"
+    NSE_INDEX = "NSE_INDEX"
+    BSE_INDEX = "BSE_INDEX"
+    MCX_INDEX = "MCX_INDEX"
+
+
+CASH_EXCHANGES = frozenset({Exchange.NSE, Exchange.BSE})
+INDEX_EXCHANGES = frozenset({Exchange.NSE_INDEX, Exchange.BSE_INDEX, Exchange.MCX_INDEX})
+
+
+class Action(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class PriceType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    SL = "SL"
+    SL_M = "SL-M"
+
+
+class Product(StrEnum):
+    MIS = "MIS"
+    CNC = "CNC"
+    NRML = "NRML"

@@ -1,0 +1,157 @@
+"""What a broker plugin declares about itself: :class:`BrokerInfo` and its parts.
+
+Frozen dataclasses checked on construction, with no pydantic: listing and loading
+plugins never builds the order models, so ``openalgo brokers`` and a server's
+start-up stay cheap. A bad declaration raises
+:class:`~openalgo_core.errors.ValidationError` naming the field; the registry
+reports it as a plugin that failed to load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal, NoReturn, TypeVar, get_args
+
+from .codes import Exchange, PriceType, Product
+from .errors import ValidationError
+
+__all__ = ["BrokerInfo", "CredentialField", "CredentialName", "LoginStyle", "RateCategory",
+           "RateLimit"]
+
+CredentialName = Literal["API_KEY", "API_SECRET", "CLIENT_ID", "PASSWORD", "PIN",
+                         "TOTP_SECRET", "MOBILE", "ACCESS_TOKEN", "REDIRECT_URL"]
+LoginStyle = Literal["totp", "otp", "redirect"]
+RateCategory = Literal["orders", "reads", "login"]
+
+_ID = re.compile(r"[a-z][a-z0-9_]{1,31}")
+_Code = TypeVar("_Code", bound=StrEnum)
+
+
+def _fail(where: str, message: str) -> NoReturn:
+    raise ValidationError(f"{where}: {message}", field=where)
+
+
+def _check_type(where: str, value: Any, kind: type | tuple[type, ...]) -> None:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # bool is an int subclass, but a flag is never a count (nor a count a flag)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        _fail(where, f"expected {names}, got {value!r}")
+
+
+def _one_of(where: str, value: Any, allowed: Any) -> None:
+    choices = get_args(allowed)
+    if value not in choices:
+        _fail(where, f"must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _items(where: str, values: Any, kind: type) -> tuple[Any, ...]:
+    """``values`` as a tuple of ``kind`` (a lone string is not a collection here)."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        _fail(where, f"expected a collection of {kind.__name__}, got {values!r}")
+    items = tuple(values)
+    for item in items:
+        _check_type(where, item, kind)
+    return items
+
+
+def _codes(where: str, values: Any, kind: type[_Code]) -> frozenset[_Code]:
+    try:
+        return frozenset(kind(value) for value in _items(where, values, str))
+    except ValueError as exc:
+        _fail(where, f"{exc}; known: {', '.join(kind)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CredentialField:
+    """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``."""
+
+    name: CredentialName
+    secret: bool
+    required: bool = True
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _one_of("name", self.name, CredentialName)
+        _check_type("secret", self.secret, bool)
+        _check_type("required", self.required, bool)
+        _check_type("description", self.description, str)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimit:
+    """At most ``per_second`` requests a second, in bursts of at most ``burst``."""
+
+    per_second: float
+    burst: int = 1
+
+    def __post_init__(self) -> None:
+        _check_type("per_second", self.per_second, (int, float))
+        if not 0 < self.per_second < float("inf"):
+            _fail("per_second", f"must be a finite number > 0, got {self.per_second!r}")
+        _check_type("burst", self.burst, int)
+        if self.burst < 1:
+            _fail("burst", f"must be >= 1, got {self.burst!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerInfo:
+    """What a broker plugin declares about itself (hook ``broker_info``).
+
+    Collections are normalised on construction: exchange, product and price-type
+    codes become ``frozenset``s of their enums (strings are accepted), sequences
+    become tuples and mappings read-only views. Derive a variant with
+    ``dataclasses.replace(info, ...)``, which checks it again.
+    """
+
+    id: str
+    display_name: str
+    exchanges: frozenset[Exchange]
+    credentials: tuple[CredentialField, ...]
+    login_style: LoginStyle
+    core_api: int
+    products: frozenset[Product] = frozenset(Product)
+    pricetypes: frozenset[PriceType] = frozenset(PriceType)
+    #: per category, the broker's published limit (the gateway paces to it)
+    rate_limits: Mapping[RateCategory, RateLimit] = field(default_factory=dict)
+    #: named hosts, e.g. ``{"api": "https://..."}``
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    #: body texts that mean "rate limited", whatever the HTTP status
+    rate_limit_markers: tuple[str, ...] = ()
+    #: the IST hour at which the broker ends every session
+    session_expiry_hour_ist: int = 3
+
+    def __post_init__(self) -> None:
+        _check_type("id", self.id, str)
+        if not _ID.fullmatch(self.id):
+            _fail("id", f"must be lower-case letters, digits and _ (2-32, starting with a"
+                        f" letter); got {self.id!r}")
+        _check_type("display_name", self.display_name, str)
+        _one_of("login_style", self.login_style, LoginStyle)
+        _check_type("core_api", self.core_api, int)
+        _check_type("session_expiry_hour_ist", self.session_expiry_hour_ist, int)
+        if not 0 <= self.session_expiry_hour_ist <= 23:
+            _fail("session_expiry_hour_ist", f"must be 0-23, got {self.session_expiry_hour_ist}")
+        _check_type("rate_limits", self.rate_limits, Mapping)
+        for category, limit in self.rate_limits.items():
+            _one_of("rate_limits", category, RateCategory)
+            _check_type(f"rate_limits.{category}", limit, RateLimit)
+        _check_type("base_urls", self.base_urls, Mapping)
+        for host, url in self.base_urls.items():
+            _check_type("base_urls", host, str)
+            _check_type(f"base_urls.{host}", url, str)
+        normalised = {
+            "exchanges": _codes("exchanges", self.exchanges, Exchange),
+            "products": _codes("products", self.products, Product),
+            "pricetypes": _codes("pricetypes", self.pricetypes, PriceType),
+            "credentials": _items("credentials", self.credentials, CredentialField),
+            "rate_limit_markers": _items("rate_limit_markers", self.rate_limit_markers, str),
+            "rate_limits": MappingProxyType(dict(self.rate_limits)),
+            "base_urls": MappingProxyType(dict(self.base_urls)),
+        }
+        for name, value in normalised.items():
+            object.__setattr__(self, name, value)

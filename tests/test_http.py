@@ -2,8 +2,10 @@
 
 import dataclasses
 import logging
+import socket
 import ssl
 import threading
+import time
 
 import httpx
 import pytest
@@ -307,3 +309,47 @@ def test_broker_clients_share_one_verifying_tls_context() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_an_order_to_a_silent_broker_ends_at_the_timeout_over_a_real_socket() -> None:
+    """The request is sent straight to the transport: the client's timeout must
+    still reach the socket, or an order would wait forever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hold_then_hang_up() -> None:  # without the timeout, the order ends here instead
+        conn = listener.accept()[0]
+        time.sleep(5)
+        conn.close()
+    threading.Thread(target=hold_then_hang_up, daemon=True).start()
+    port = listener.getsockname()[1]
+    client = BrokerClient(INFO, base_url=f"http://127.0.0.1:{port}", limiters={},
+                          timeout=httpx.Timeout(0.3))
+    start = time.monotonic()
+    try:
+        with pytest.raises(OrderStatusUnknownError, match="ReadTimeout"):
+            client.request("POST", client.url("api", "/order"), kind="order", tag="oaT",
+                           json={"qty": 1})
+        assert time.monotonic() - start < 10
+    finally:
+        client.close()
+        listener.close()
+
+
+def test_event_hooks_see_every_request_and_reply() -> None:
+    sent: list[httpx.Request] = []
+    answered: list[httpx.Response] = []
+    client = client_with(lambda r: httpx.Response(200, json={"ok": True}), [])
+    client.http.event_hooks["request"].append(sent.append)
+    client.http.event_hooks["response"].append(answered.append)
+    response = client.request("POST", URL, kind="order", tag="t", json={"a": 1})
+    assert sent == [response.request] and answered == [response]
+    assert response.json() == {"ok": True} and response.is_closed
+
+
+def test_a_closed_client_sends_nothing() -> None:
+    seen: list[httpx.Request] = []
+    client = client_with(lambda r: seen.append(r) or httpx.Response(200), [])
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        client.request("GET", URL, kind="read")
+    assert seen == []

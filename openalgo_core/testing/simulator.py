@@ -446,6 +446,10 @@ class _FaultMiddleware:
             return
         if is_order:
             sim.stats["orders"] += 1
+        if not ((is_order and (faults.drop_after_accept or faults.stall_after_accept_ms))
+                or (applies and faults.malformed)):
+            await self.dispatch(scope, receive, send)  # no fault acts on the reply
+            return
         start: dict[str, Any] = {}
         body: list[bytes] = []
 

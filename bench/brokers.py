@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,9 +25,12 @@ import httpx
 import pyotp
 
 from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core.http import POOL_LIMITS, SOCKET_OPTIONS
 from openalgo_core.testing import ServerThread, SimulatorBase
 from openalgo_core.testing.simulator import generate_credential
 from openalgo_core.testing.transport import free_port
+
+from .tls import TLSFiles
 
 ORDER = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1,
          "pricetype": "MARKET", "product": "MIS"}
@@ -65,16 +69,19 @@ class SimProcess:
     """The broker's simulator in its own process (``openalgo sim``), so that it does
     not share a GIL with the client being measured. Controlled through ``/_sim/``."""
 
-    def __init__(self, broker: str, env: dict[str, str]) -> None:
+    def __init__(self, broker: str, env: dict[str, str], tls: TLSFiles | None = None) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.verify: ssl.SSLContext | bool = tls.context() if tls else True
+        serve_tls = ["--ssl-certfile", tls.cert, "--ssl-keyfile", tls.key] if tls else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "openalgo_core", "sim", broker, "--port", str(self.port)],
+            [sys.executable, "-m", "openalgo_core", "sim", broker, "--port", str(self.port),
+             *serve_tls],
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(self.url + "/_sim/stats", timeout=1)
+                httpx.get(self.url + "/_sim/stats", timeout=1, verify=self.verify)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -82,10 +89,11 @@ class SimProcess:
                 time.sleep(0.05)
 
     def faults(self, **changes: Any) -> None:
-        httpx.post(self.url + "/_sim/faults", json=changes).raise_for_status()
+        httpx.post(self.url + "/_sim/faults", json=changes,
+                   verify=self.verify).raise_for_status()
 
     def stats(self) -> dict[str, int]:
-        result: dict[str, int] = httpx.get(self.url + "/_sim/stats").json()
+        result: dict[str, int] = httpx.get(self.url + "/_sim/stats", verify=self.verify).json()
         return result
 
     def stop(self) -> None:
@@ -95,9 +103,10 @@ class SimProcess:
 
 @contextmanager
 def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = None,
-         **sim_faults: Any) -> Iterator[Live]:
-    """A logged-in gateway and the broker's simulator: in its own process, or (when
-    ``master_size`` asks for a big master contract) in a thread of this one."""
+         tls: TLSFiles | None = None, **sim_faults: Any) -> Iterator[Live]:
+    """A logged-in gateway and the broker's simulator: in its own process (over HTTPS
+    when given ``tls``), or (when ``master_size`` asks for a big master contract) in a
+    thread of this one."""
     registry = Registry()
     env = credentials(bench.id, registry)
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
@@ -105,16 +114,20 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
             sim: SimulatorBase | SimProcess = bench.make_sim(env, master_size)
             url = stack.enter_context(ServerThread(sim.app).running())
         else:
-            sim = SimProcess(bench.id, env)
+            sim = SimProcess(bench.id, env, tls)
             stack.callback(sim.stop)
             url = sim.url
             if sim_faults:
                 sim.faults(**sim_faults)
         env[f"OPENALGO_{bench.id.upper()}_BASE_URL"] = url
         env["OPENALGO_HOME"] = tmp
+        # Over TLS, the gateway's own transport settings, trusting the bench's authority.
+        transports = {bench.id: httpx.HTTPTransport(
+            verify=tls.context(), socket_options=SOCKET_OPTIONS, limits=POOL_LIMITS)
+        } if tls else None
         gateway = stack.enter_context(Gateway(
             registry=registry, environ=env, session_store=MemorySessionStore(),
-            cache_dir=Path(tmp) / "cache", pace=pace))
+            cache_dir=Path(tmp) / "cache", pace=pace, transports=transports))
         gateway.authenticate(bench.id)
         yield Live(bench.id, sim, url, env, gateway)
 

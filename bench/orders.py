@@ -7,7 +7,11 @@ gateway sent (the floor), interleaved over loopback to the broker's simulator.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,6 +19,7 @@ import httpx
 
 from .brokers import ORDER, BrokerBench, SimProcess, live
 from .common import interleaved
+from .tls import TLSFiles
 
 
 def _captured_order_request(gateway: Any, broker: str) -> httpx.Request:
@@ -29,12 +34,15 @@ def _captured_order_request(gateway: Any, broker: str) -> httpx.Request:
     return seen[-1]
 
 
-def round_trip(bench: BrokerBench, n: int = 400) -> dict[str, Any]:
-    with live(bench, pace=False) as stack:
+def round_trip(bench: BrokerBench, n: int = 400, tls: TLSFiles | None = None
+               ) -> dict[str, Any]:
+    """Over plain HTTP, or over HTTPS (``tls``) with every client verifying the
+    simulator's certificate: the official SDK through ``REQUESTS_CA_BUNDLE``."""
+    with live(bench, pace=False, tls=tls) as stack, _requests_trust(tls):
         gateway = stack.gateway
         gateway.instruments(bench.id)
         request = _captured_order_request(gateway, bench.id)
-        raw = httpx.Client()
+        raw = httpx.Client(verify=tls.context() if tls else True)
         body, headers = request.content, dict(request.headers)
         url = str(request.url)
 
@@ -42,18 +50,56 @@ def round_trip(bench: BrokerBench, n: int = 400) -> dict[str, Any]:
             return raw.post(url, content=body, headers=headers).json()
 
         sdk = bench.sdk_orders(stack.url, stack.env)
-        results = interleaved({
+        contenders = {
             "raw httpx (floor)": floor,
             "openalgo Gateway.place_order": lambda: gateway.place_order(bench.id, ORDER),
             f"official SDK ({bench.sdk_name})": sdk,
-        }, n=n)
+        }
+        results = interleaved(contenders, n=n)
+        opened = {name: _connections_per_call(call) for name, call in contenders.items()}
         raw.close()
-    rows = {name: stats.as_dict() for name, stats in results.items()}
+    rows = {name: {**stats.as_dict(), "connections_per_call": opened[name]}
+            for name, stats in results.items()}
     base = rows["raw httpx (floor)"]["median_ms"]
     ours = rows["openalgo Gateway.place_order"]["median_ms"]
     sdk_ms = rows[f"official SDK ({bench.sdk_name})"]["median_ms"]
     return {"rows": rows, "gateway_vs_floor": ours / base, "sdk_vs_gateway": sdk_ms / ours,
             "goal": "gateway <= 1.15x raw httpx; SDK >= 2x slower than the gateway"}
+
+
+def _connections_per_call(call: Callable[[], Any], calls: int = 20) -> float:
+    """New TCP connections per call (after the timing, so the count costs it nothing)."""
+    call()
+    opened = 0
+    original = socket.socket.connect
+
+    def counting(sock: socket.socket, address: Any) -> None:
+        nonlocal opened
+        opened += 1
+        original(sock, address)
+    socket.socket.connect = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(calls):
+            call()
+    finally:
+        socket.socket.connect = original  # type: ignore[method-assign]
+    return opened / calls
+
+
+@contextlib.contextmanager
+def _requests_trust(tls: TLSFiles | None) -> Iterator[None]:
+    if tls is None:
+        yield
+        return
+    before = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = tls.ca
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["REQUESTS_CA_BUNDLE"]
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = before
 
 
 def paced_basket(bench: BrokerBench, orders: int = 200, limit: int = 20) -> dict[str, Any]:

@@ -170,8 +170,11 @@ def cmd_sim(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     except ImportError:
         raise ConfigurationError("simulators need the testing extra:"
                                  " pip install 'openalgo-core[testing]'") from None
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        raise ValidationError("--ssl-certfile and --ssl-keyfile go together")
     sim = gw.registry.call(args.broker, "broker_simulator", environ=os.environ)
-    server = ServerThread(sim.app, host=args.host, port=args.port or free_port(args.host))
+    server = ServerThread(sim.app, host=args.host, port=args.port or free_port(args.host),
+                          ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
     server.start()
     out.write(f"{args.broker} simulator listening on {server.url}\n"
               f"point the plugin at it:  export OPENALGO_{args.broker.upper()}_BASE_URL="
@@ -294,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("broker")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this PEM certificate")
+    p.add_argument("--ssl-keyfile", default=None, help="... and this PEM private key")
     p.set_defaults(run=cmd_sim)
 
     p = sub.add_parser("serve", help="run the OpenAlgo-compatible REST gateway and dashboard")

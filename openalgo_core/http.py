@@ -61,6 +61,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: Send each write at once: httpx writes a request's head and body separately, and
 #: Nagle's algorithm would hold the body back until the head is acknowledged.
 SOCKET_OPTIONS = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
 
 
 @functools.cache
@@ -235,7 +236,7 @@ class BrokerClient:
         self.limiters = dict(limiters)
         inner = transport or httpx.HTTPTransport(
             verify=shared_ssl_context(),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=POOL_LIMITS,
             socket_options=SOCKET_OPTIONS)
         if base_url:
             inner = _BaseURLTransport(base_url, inner)

@@ -82,3 +82,9 @@ def test_console_script_runs_without_traceback(tmp_path: object) -> None:
                             check=False)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "nosuch" in result.stderr
+
+
+def test_sim_takes_a_certificate_only_with_its_key(gateway: Gateway,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(gateway, "sim", "fake", "--ssl-certfile", "cert.pem")[0] == 2
+    assert "--ssl-keyfile" in capsys.readouterr().err

@@ -90,20 +90,26 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class ServerThread:
-    """Serve an ASGI app with uvicorn on a background thread (real sockets)."""
+    """Serve an ASGI app with uvicorn on a background thread (real sockets); over TLS
+    when given a certificate and its key (PEM files), as every real broker serves."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *,
+                 ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
+        if (ssl_certfile is None) != (ssl_keyfile is None):
+            raise ValueError("TLS needs both a certificate and its key")
         self.host = host
         self.port = port or free_port(host)
+        self.scheme = "https" if ssl_certfile else "http"
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning",
-                                lifespan="off", access_log=False, proxy_headers=False)
+                                lifespan="off", access_log=False, proxy_headers=False,
+                                ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True,
                                         name=f"uvicorn:{self.port}")
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> ServerThread:
         self._thread.start()

@@ -38,7 +38,7 @@ def collect(quick: bool) -> dict[str, Any]:
         row["round_trip_tls"] = orders.round_trip(bench, n=100 if quick else 500, tls=tls)
         print(f"[{bench.id}] master contract", flush=True)
         row["master"] = master.run(bench, rows=50_000 if quick else 200_000,
-                                   repeats=3 if quick else 5)
+                                   repeats=3 if quick else 7)
         print(f"[{bench.id}] paced basket", flush=True)
         row["paced_basket"] = orders.paced_basket(bench, orders=40 if quick else 200)
         print(f"[{bench.id}] unlimited basket", flush=True)
@@ -126,7 +126,10 @@ def report(results: dict[str, Any], image: str) -> str:
                 f"{_f(m['cache_load_vs_parse'])} of parse, "
                 f"{_f(m['cache_load_vs_download_parse_index'])} of download+parse |",
                 "",
-                "Parse, json.loads and the cache load are medians of 7 runs taken in turn.", "",
+                f"Parse, json.loads and the cache load are medians of {m.get('repeats', 7)} runs"
+                " taken in turn (parse vs json.loads on the best run of each instead, as"
+                " `timeit`: "
+                f"{_f(m.get('parse_vs_floor_best', float('nan')))}x).", "",
                 "Lookups, over 100,000 random symbols, best of 5 passes (as `timeit`): "
                 f"{m['lookups_per_s_fresh']:,.0f}/s on a fresh index, "
                 f"{m['lookups_per_s_cached_warm']:,.0f}/s on a loaded cache "

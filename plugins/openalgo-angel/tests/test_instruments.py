@@ -103,6 +103,8 @@ def test_bfo_mcx_cds_derivatives_are_rebuilt() -> None:
     row("8", "X-EQ", "X", "NSE", lot="one"),
     row("9", "X-EQ", "X", "NSE", tick="n/a"),
     {**row("10", "X-EQ", "X", "NSE"), "token": 10},
+    {**row("14", "X-EQ", "X", "NSE"), "name": None},
+    {**row("15", "X25APR24FUT", "X", "NFO", "FUTSTK", "25APR2024"), "lotsize": None},
     row("", "X-EQ", "X", "NSE"),
     row("11", "X", "X", "NCDEX", "FUTCOM", "25APR2024"),  # segment not offered
     row("12", "X", "X", "NFO", "FUTBLN", "25APR2024"),  # unknown instrument type
@@ -124,3 +126,21 @@ def test_big_master_parses_every_row() -> None:
     rows = parse_scrip_master(big_scrip_master(5000))
     assert len(rows) == 5000
     assert len({(r.symbol, r.exchange) for r in rows}) == 5000
+
+
+def test_a_non_string_value_sends_the_file_down_the_generic_path_with_the_same_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path decodes rows of strings straight into structs; one other value
+    (here a numeric token) makes the whole file decode generically, which must read
+    every other row exactly alike."""
+    import openalgo_angel.instruments as scrip
+
+    rows = json.loads(big_scrip_master(3000))
+    fast = parse_scrip_master(json.dumps(rows))
+    generic: list[int] = []
+    decode_any = scrip._decode_any
+    monkeypatch.setattr(scrip, "_decode_any",
+                        lambda content: generic.append(1) or decode_any(content))
+    odd = {**row("99", "ODD-EQ", "ODD", "NSE"), "token": 99, "extra": [1]}
+    assert parse_scrip_master(json.dumps([*rows, odd])) == fast
+    assert generic == [1]

@@ -59,7 +59,7 @@ def test_loading_the_plugin_imports_only_its_declaration() -> None:
     the work, pydantic and httpx load on a hook's first call."""
     code = ("import sys; from openalgo_core import Registry; Registry().load('angel');"
             " heavy = sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx',"
-            " 'orjson', 'openalgo_core.models', 'openalgo_angel.'))"
+            " 'msgspec', 'openalgo_core.models', 'openalgo_angel.'))"
             " and m != 'openalgo_angel.plugin');"
             " print(heavy); sys.exit(bool(heavy))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

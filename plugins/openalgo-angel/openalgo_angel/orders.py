@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
+
 from openalgo_core import (
     BrokerClient,
     Credentials,
@@ -52,7 +54,7 @@ def place_order(order: OrderRequest, instrument: Instrument, session: Session,
     (api_key,) = credentials.require("API_KEY")
     response = client.request(
         "POST", client.url("api", _api.PLACE_ORDER_PATH), kind="order", tag=order.tag,
-        json=order_body(order, instrument),
+        content=_encode(order_body(order, instrument)),  # the bytes httpx's json= would send
         headers=_api.headers(api_key, session.access_token.get_secret_value()))
     body = _api.check(response, call="order", order_tag=order.tag)
     data = body.get("data")
@@ -63,6 +65,9 @@ def place_order(order: OrderRequest, instrument: Instrument, session: Session,
         raise _api.unreadable(response, "status true but no data.orderid", order.tag)
     return OrderReceipt(broker=_api.BROKER, order_id=order_id.strip(), tag=order.tag,
                         raw=body)
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _number(value: Decimal) -> str:

@@ -273,3 +273,26 @@ def test_closed_position_stays_with_its_realised_pnl(logged_in: Gateway,
     logged_in.place_order("angel", order(action="SELL", quantity=5))
     (closed,) = logged_in.fetch_positions("angel")
     assert (closed.symbol, closed.quantity, closed.pnl) == ("SBIN", 0, Decimal("62.50"))
+
+
+def test_the_order_goes_as_compact_utf8_json_with_angels_headers(environ: dict[str, str]
+                                                                ) -> None:
+    """The body is encoded by msgspec: byte for byte what ``httpx``'s ``json=`` sends."""
+    seen: list[httpx.Request] = []
+    reply = {"status": True, "message": "SUCCESS", "errorcode": "", "data": {"orderid": "1"}}
+    mock = BrokerClient(INFO, transport=httpx.MockTransport(
+        lambda request: seen.append(request) or httpx.Response(200, json=reply)))
+    request = order_from(order(symbol="SBIN", pricetype="LIMIT", price="812.35", tag="oaB1"))
+    instrument = Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "3045", "SBIN")
+    try:
+        orders.place_order(request, instrument, new_session("angel", "A1", "jwt"),
+                           credentials_for(INFO, environ), mock)
+    finally:
+        mock.close()
+    sent = seen[-1]
+    expected = httpx.Request("POST", sent.url, json=orders.order_body(request, instrument))
+    assert sent.content == expected.content
+    assert json.loads(sent.content)["price"] == "812.35"
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["content-length"] == str(len(expected.content))
+    assert sent.headers["authorization"] == "Bearer jwt"

@@ -70,6 +70,8 @@ def shared_ssl_context() -> ssl.SSLContext:
     broker client in the process: building one costs ~50 ms, and a context is safe to
     share between clients and threads."""
     return httpx.create_ssl_context()
+
+
 _CookieTypes = httpx.Cookies | CookieJar | dict[str, str] | list[tuple[str, str]]
 #: ``request`` keyword arguments served by the cached build; others go through httpx's.
 _CACHEABLE = frozenset({"json", "content", "headers"})

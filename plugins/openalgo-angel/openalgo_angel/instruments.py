@@ -64,6 +64,7 @@ def _raw_fields(row: Any) -> tuple[Any, ...]:
     """The same fields from a generically decoded row (missing keys -> ``None``)."""
     return tuple(map(row.get, _KEYS))
 
+
 _PREFERRED_SERIES = EQUITY_SUFFIXES[0]
 #: What a bad row can raise while being read; such a row is skipped.
 _BAD_ROW = (KeyError, TypeError, ValueError, AttributeError, ArithmeticError)

@@ -324,12 +324,10 @@ def test_an_order_to_a_silent_broker_ends_at_the_timeout_over_a_real_socket() ->
     port = listener.getsockname()[1]
     client = BrokerClient(INFO, base_url=f"http://127.0.0.1:{port}", limiters={},
                           timeout=httpx.Timeout(0.3))
-    start = time.monotonic()
-    try:
+    try:  # a ReadTimeout, not the hang-up 5 s later
         with pytest.raises(OrderStatusUnknownError, match="ReadTimeout"):
             client.request("POST", client.url("api", "/order"), kind="order", tag="oaT",
                            json={"qty": 1})
-        assert time.monotonic() - start < 10
     finally:
         client.close()
         listener.close()

@@ -8,6 +8,7 @@ directory is loaded first (existing environment variables win).
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
-from .config import load_env_file
+from .config import env_var, load_env_file, parse_url
 from .errors import ConfigurationError, OpenAlgoError, OrderStatusUnknownError, ValidationError
 from .gateway import Gateway, default_home
 from .models import IST, LoginChallenge, Position, Session
@@ -102,15 +103,52 @@ def cmd_brokers(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _ask(label: str, *, secret: bool) -> str:
+    """One line from standard input; a secret is read unseen from a terminal.
+
+    Raises:
+        EOFError: standard input is closed or at its end (cron, a pipe, ``< /dev/null``).
+    """
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        raise EOFError
+    if secret and stdin.isatty():
+        return getpass.getpass(f"{label}: ").strip()
+    return input(f"{label}: ").strip()
+
+
+def _no_input(gw: Gateway, challenge: LoginChallenge) -> ConfigurationError:
+    """What to set so that nobody has to type ``challenge``'s fields."""
+    broker = challenge.broker
+    if challenge.kind == "url":
+        what, variables = "address", {}
+    else:
+        known = {spec.name for spec in gw.info(broker).credentials}
+        wanted = ["TOTP_SECRET" if name in ("code", "otp", "totp") else name.upper()
+                  for name in challenge.fields]
+        variables = dict.fromkeys(env_var(broker, w) for w in wanted if w in known)
+        what = ", ".join(name.replace("_", " ") for name in challenge.fields)
+    fix = (f"set {', '.join(variables)} to log in unattended" if variables
+           else f"run `openalgo login {broker}` where you can type")
+    return ConfigurationError(f"{broker}: no {what} could be asked for (standard input is"
+                              f" closed); {fix}")
+
+
 def cmd_login(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     result = gw.authenticate(args.broker)
     if isinstance(result, LoginChallenge):
-        if result.kind == "url":
-            out.write(f"Open this URL and log in:\n  {result.url}\n")
-            pasted = input("Paste the address you were sent back to: ").strip()
-            params = dict(parse_qsl(urlsplit(pasted).query)) or dict(parse_qsl(pasted))
-        else:
-            params = {name: input(f"{result.prompt} [{name}]: ").strip() for name in result.fields}
+        try:
+            if result.kind == "url":
+                out.write(f"Open this URL and log in:\n  {result.url}\n")
+                pasted = _ask("Paste the address you were sent back to", secret=False)
+                params = dict(parse_qsl(urlsplit(pasted).query)) or dict(parse_qsl(pasted))
+            else:
+                out.write(f"{result.prompt}\n")
+                out.flush()
+                params = {name: _ask(result.label(name), secret=result.is_secret(name))
+                          for name in result.fields}
+        except EOFError:
+            raise _no_input(gw, result) from None
         params["state"] = result.state
         result = gw.handle_callback(args.broker, params)
     out.write(_session_line(result) + "\n")
@@ -177,7 +215,7 @@ def cmd_sim(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
                           ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
     server.start()
     out.write(f"{args.broker} simulator listening on {server.url}\n"
-              f"point the plugin at it:  export OPENALGO_{args.broker.upper()}_BASE_URL="
+              f"point the plugin at it:  export {env_var(args.broker, 'BASE_URL')}="
               f"{server.url}\n(Ctrl-C to stop)\n")
     out.flush()
     try:
@@ -197,10 +235,16 @@ def _server_extra() -> None:
 
 
 def serve_address(host: str | None, port: int | None) -> tuple[str, int]:
-    """--host/--port, else REDIRECT_URL's host and port, else 127.0.0.1:5000."""
-    redirect = urlsplit(os.environ.get("REDIRECT_URL", "").strip().strip("'\""))
-    return (host or redirect.hostname or "127.0.0.1",
-            port or redirect.port or 5000)
+    """--host/--port, else REDIRECT_URL's host and port, else 127.0.0.1:5000.
+
+    Raises:
+        ConfigurationError: ``REDIRECT_URL`` is set but is not a URL.
+    """
+    raw = os.environ.get("REDIRECT_URL", "").strip().strip("'\"")
+    if raw:
+        redirect = parse_url(raw, "REDIRECT_URL")
+        host, port = host or redirect.hostname, port or redirect.port
+    return host or "127.0.0.1", port or 5000
 
 
 def cmd_serve(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
@@ -320,8 +364,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
-    load_env_file(".env")
     try:
+        load_env_file(".env")
         gw = gateway or Gateway()
         code: int = args.run(gw, args, out)
         return code

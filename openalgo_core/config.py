@@ -14,11 +14,12 @@ call :func:`load_env_file` at start-up (the CLI does).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import SecretStr
 
@@ -26,53 +27,134 @@ from .errors import ConfigurationError, MissingCredentialsError
 from .info import BrokerInfo
 
 __all__ = ["Credentials", "broker_from_redirect_url", "credentials_for", "env_var",
-           "load_env_file", "totp_now"]
+           "load_env_file", "parse_url", "totp_now", "writable_dir"]
 
 SEED_KEYS = {"BROKER_API_KEY": "API_KEY", "BROKER_API_SECRET": "API_SECRET",
              "REDIRECT_URL": "REDIRECT_URL"}
 _CALLBACK_PATH = re.compile(r"^/([a-z][a-z0-9_]*)/callback/?$")
+_BASE32 = re.compile(r"[A-Z2-7]+=*")
 
 
 def env_var(broker: str, field: str) -> str:
-    """The environment variable holding ``field`` for ``broker``."""
-    return f"OPENALGO_{broker.upper()}_{field}"
+    """``OPENALGO_<ID>_<FIELD>``: the variable holding ``field`` (any case) for ``broker``.
+
+    The one place that name is spelt; everything else calls this.
+    """
+    return f"OPENALGO_{broker.upper()}_{field.upper()}"
 
 
 def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = False) -> bool:
     """Load ``path`` into ``os.environ`` (existing variables win unless ``override``).
 
     Returns whether the file existed.
+
+    Raises:
+        ConfigurationError: the file cannot be read or is not UTF-8, naming it.
     """
     from dotenv import dotenv_values  # imported on use: keeps `import openalgo_core` fast
 
     file = Path(path)
     if not file.is_file():
         return False
-    for key, value in dotenv_values(file).items():
+    try:
+        data = file.read_bytes()
+        text = data.decode("utf-8-sig")
+    except OSError as exc:
+        raise ConfigurationError(f"{file}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigurationError(f"{file}: line {line} is not UTF-8 text; save the file"
+                                 " as UTF-8") from None
+    for key, value in dotenv_values(stream=io.StringIO(text)).items():
         if value is not None and (override or key not in os.environ):
             os.environ[key] = value
     return True
 
 
+def parse_url(value: str, variable: str) -> SplitResult:
+    """``value`` split, if it is an absolute http(s) URL with a host and a valid port.
+
+    Raises:
+        ConfigurationError: naming ``variable`` and what is wrong (never the value).
+    """
+    def bad(problem: str) -> ConfigurationError:
+        return ConfigurationError(f"{variable} {problem} (expected http(s)://host[:port]/path)")
+
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise bad("holds spaces or characters a URL cannot hold")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # a port that is not a number or out of range, a bad [IPv6] host
+        raise bad("has a malformed host or port") from None
+    if parts.scheme not in ("http", "https"):
+        raise bad("must start with http:// or https://")
+    if not parts.hostname:
+        raise bad("has no host")
+    if port == 0:
+        raise bad("has port 0")
+    return parts
+
+
 def broker_from_redirect_url(url: str | None) -> str | None:
-    """``http://127.0.0.1:5000/angel/callback`` → ``"angel"`` (None if not of that shape)."""
-    if not url:
+    """``http://127.0.0.1:5000/angel/callback`` → ``"angel"`` (None if not of that shape).
+
+    Raises:
+        ConfigurationError: ``REDIRECT_URL`` is not a URL (bad scheme, host or port).
+    """
+    text = (url or "").strip().strip("'\"")
+    if not text:
         return None
-    match = _CALLBACK_PATH.match(urlsplit(url.strip().strip("'\"")).path)
+    match = _CALLBACK_PATH.match(parse_url(text, "REDIRECT_URL").path)
     return match.group(1) if match else None
 
 
+def writable_dir(path: Path, setting: str | None = None) -> Path:
+    """``path`` as a directory this process can write in, created if absent.
+
+    Raises:
+        ConfigurationError: naming the path (and ``setting``, the variable that chose it).
+    """
+    import tempfile
+
+    where = f"{path} (from {setting})" if setting else str(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"{where} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):  # a real write: root ignores mode bits
+            pass
+    except OSError as exc:
+        raise ConfigurationError(f"{where} is not a writable directory ({exc.strerror})"
+                                 ) from None
+    return path
+
+
 def totp_now(secret: str, *, broker: str = "broker") -> str:
-    """The current 6-digit TOTP for a base32 ``secret`` (the one place codes are made)."""
+    """The current 6-digit TOTP for a base32 ``secret`` (the one place codes are made).
+
+    Raises:
+        ConfigurationError: the secret is not base32, or shorter than pyotp accepts;
+            naming ``OPENALGO_<ID>_TOTP_SECRET``, never the secret.
+    """
     import pyotp
 
+    variable = env_var(broker, "TOTP_SECRET")
     cleaned = secret.replace(" ", "").upper()
+    if not _BASE32.fullmatch(cleaned):
+        raise ConfigurationError(f"{broker}: {variable} is not base32 (only letters A-Z and"
+                                 " digits 2-7)")
+    bits: int = getattr(pyotp.OTP, "min_secret_length_bits", 0)
+    needed = -(-bits // 5)  # base32 carries 5 bits a character
+    if len(cleaned.rstrip("=")) < needed:
+        raise ConfigurationError(
+            f"{broker}: {variable} is too short (pyotp needs at least {needed} base32"
+            f" characters, {bits} bits); copy the whole secret the broker showed")
     try:
         return pyotp.TOTP(cleaned).now()
-    except Exception:  # binascii.Error, ValueError: not base32
-        raise ConfigurationError(
-            f"{broker}: {env_var(broker, 'TOTP_SECRET')} is not a valid base32 TOTP secret"
-        ) from None
+    except ValueError:  # binascii.Error too: a length base32 cannot decode
+        raise ConfigurationError(f"{broker}: {variable} is not base32 (its length cannot be"
+                                 " decoded; was it copied whole?)") from None
 
 
 class Credentials:
@@ -87,6 +169,12 @@ class Credentials:
     def __init__(self, broker: str, values: Mapping[str, str | SecretStr]) -> None:
         self.broker = broker
         self._values = dict(values)
+
+    def with_values(self, typed: Mapping[str, str]) -> Credentials:
+        """A copy with ``typed`` added (values a user typed for one login), held as
+        secrets; this object is unchanged and nothing is written anywhere."""
+        return Credentials(self.broker, {**self._values,
+                                         **{k: SecretStr(v) for k, v in typed.items()}})
 
     def __repr__(self) -> str:
         return f"Credentials(broker={self.broker!r}, fields={sorted(self._values)})"
@@ -112,21 +200,33 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) 
     """Resolve ``info``'s credential fields from ``environ`` (default ``os.environ``).
 
     Raises:
+        ConfigurationError: a value is not printable ASCII (it could not be sent in
+            an HTTP header), naming every such variable, never a value.
         MissingCredentialsError: a required field is unset,
             naming every variable to set.
     """
     env = os.environ if environ is None else environ
     seed_broker = broker_from_redirect_url(env.get("REDIRECT_URL"))
     values: dict[str, str | SecretStr] = {}
+    unusable: list[str] = []
     for spec in info.credentials:
-        raw = env.get(env_var(info.id, spec.name))
+        variable = env_var(info.id, spec.name)
+        raw = env.get(variable)
         if raw is None and seed_broker == info.id:
             seed = next((k for k, v in SEED_KEYS.items() if v == spec.name), None)
-            raw = env.get(seed) if seed else None
-        if raw is None or not raw.strip():
+            if seed:
+                variable, raw = seed, env.get(seed)
+        raw = (raw or "").strip().strip("'\"")
+        if not raw:
             continue
-        raw = raw.strip().strip("'\"")
+        if not (raw.isascii() and raw.isprintable()):
+            unusable.append(variable)
+            continue
         values[spec.name] = SecretStr(raw) if spec.secret else raw
+    if unusable:
+        raise ConfigurationError(
+            f"{info.id}: {', '.join(unusable)} must be printable ASCII (look for a pasted"
+            " non-ASCII character, such as a curly quote, or a control character)")
     wanted = [s.name for s in info.credentials if s.required]
     missing = [f for f in wanted if f not in values]
     if missing:

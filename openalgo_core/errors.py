@@ -9,7 +9,8 @@
     │   ├── PluginNotFoundError            no such broker installed / allowed
     │   ├── PluginLoadError                import or pluggy validation failed
     │   ├── IncompatiblePluginError        built for another CORE_API
-    │   └── UnsupportedOperationError      the broker does not implement the hook
+    │   ├── UnsupportedOperationError      the broker does not implement the hook
+    │   └── PluginContractError            a hook returned what the contract forbids
     ├── ValidationError (ValueError)       bad input, caught before the network
     │   └── UnknownSymbolError             symbol not in the master contract
     └── BrokerError                        anything the broker (or the way to it) did
@@ -44,6 +45,7 @@ __all__ = [
     "OpenAlgoError",
     "OrderRejectedError",
     "OrderStatusUnknownError",
+    "PluginContractError",
     "PluginError",
     "PluginLoadError",
     "PluginNotFoundError",
@@ -100,6 +102,11 @@ class IncompatiblePluginError(PluginError):
 
 class UnsupportedOperationError(PluginError):
     """The broker does not implement this operation."""
+
+
+class PluginContractError(PluginError):
+    """A hook broke the contract (wrong return type, a session for another broker,
+    a receipt without an order id): a bug in the plugin, not a broker reply."""
 
 
 class ValidationError(OpenAlgoError, ValueError):

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 
-from .config import Credentials, credentials_for, env_var
+from .config import Credentials, credentials_for, env_var, parse_url, writable_dir
 from .errors import (
     AuthenticationError,
-    BrokerResponseError,
+    PluginContractError,
     SessionExpiredError,
     ValidationError,
 )
@@ -84,11 +84,13 @@ class Gateway:
         self._env = os.environ if environ is None else environ
         self.registry = registry or Registry(environ=self._env)
         home = default_home(self._env)
+        if session_store is None or cache_dir is None:
+            writable_dir(home, "OPENALGO_HOME")
         if session_store is None:
             session_store = SQLiteSessionStore(
                 home / "sessions.db", secret_key=self._env.get("OPENALGO_SECRET_KEY") or None)
         self.sessions = session_store
-        self.cache = InstrumentCache(cache_dir or home / "cache")
+        self.cache = InstrumentCache(cache_dir or writable_dir(home / "cache", "OPENALGO_HOME"))
         self._transports = dict(transports or {})
         self._retry = retry
         self._timeout = timeout or DEFAULT_TIMEOUT
@@ -129,10 +131,14 @@ class Gateway:
         with self._lock:
             if broker not in self._clients:
                 info = self.info(broker)
+                variable = env_var(broker, "BASE_URL")
+                base_url = self._env.get(variable) or None
+                if base_url:
+                    parse_url(base_url, variable)
                 limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
                             for cat, lim in info.rate_limits.items()} if self._pace else {}
                 self._clients[broker] = BrokerClient(
-                    info, base_url=self._env.get(env_var(broker, "BASE_URL")) or None,
+                    info, base_url=base_url,
                     transport=self._transports.get(broker), limiters=limiters,
                     retry=self._retry, sleep=self._sleep, timeout=self._timeout)
             return self._clients[broker]
@@ -168,12 +174,16 @@ class Gateway:
         if isinstance(result, LoginChallenge):
             with self._lock:
                 now = self._now()
+                # A redirect login is the broker's page sending the browser back without
+                # our state: only this broker's newest redirect login stays pending.
                 self._challenges = {s: (c, t) for s, (c, t) in self._challenges.items()
-                                    if now - t < CHALLENGE_TTL}
+                                    if now - t < CHALLENGE_TTL and not (
+                                        result.kind == "url" and c.kind == "url"
+                                        and c.broker == broker)}
                 self._challenges[result.state] = (result, now)
             return result
-        raise BrokerResponseError("authenticate returned neither Session nor LoginChallenge",
-                                  broker=broker)
+        raise PluginContractError(broker, "authenticate returned neither a Session nor a"
+                                          f" LoginChallenge but {type(result).__name__}")
 
     def pending_challenge(self, broker: str, state: str) -> LoginChallenge | None:
         """The unexpired challenge issued for ``broker`` under ``state``, if any."""
@@ -183,14 +193,23 @@ class Gateway:
             return None
         return entry[0]
 
+    def _redirect_state(self, broker: str) -> str:
+        """The state of ``broker``'s pending redirect login (there is at most one)."""
+        with self._lock:
+            return next((s for s, (c, t) in self._challenges.items()
+                         if c.broker == broker and c.kind == "url"), "")
+
     def handle_callback(self, broker: str, params: Mapping[str, str]) -> Session:
         """Complete a login. ``params["state"]`` must be a state this gateway issued
-        for ``broker``; each state is accepted once.
+        for ``broker``; each state is accepted once. A callback without a state (a broker
+        whose login page redirects back without echoing ours, like ICICI's) completes
+        this broker's one pending redirect login, if any: issued by this gateway within
+        15 minutes, and used once.
 
         Raises:
             AuthenticationError: unknown, expired or replayed state, or the broker refused.
         """
-        state = params.get("state", "")
+        state = params.get("state") or self._redirect_state(broker)
         with self._lock:
             challenge = self.pending_challenge(broker, state)
             if challenge is None:
@@ -202,14 +221,15 @@ class Gateway:
                              credentials=self.credentials(broker, reload=True),
                              client=self.client(broker), challenge=challenge, params=params)
         if not isinstance(session, Session):
-            raise BrokerResponseError("handle_callback did not return a Session", broker=broker)
+            raise PluginContractError(broker, "handle_callback returned no Session but"
+                                              f" {type(session).__name__}")
         return self._keep(broker, session)
 
     def _keep(self, broker: str, session: Session) -> Session:
         """Store a new session, never valid past the broker's declared daily boundary."""
         if session.broker != broker:
-            raise BrokerResponseError(f"plugin returned a session for {session.broker!r}",
-                                      broker=broker)
+            raise PluginContractError(broker, "the plugin returned a session for"
+                                              f" {session.broker!r}")
         boundary = next_daily_expiry(session.created_at,
                                      self.info(broker).session_expiry_hour_ist)
         if session.expires_at > boundary:
@@ -302,7 +322,8 @@ class Gateway:
                              session=session, credentials=self.credentials(broker),
                              client=self.client(broker))
         if not isinstance(receipt, OrderReceipt) or not receipt.order_id:
-            raise BrokerResponseError("place_order returned no order id", broker=broker)
+            raise PluginContractError(broker, f"place_order returned no order id (the order, tag"
+                                              f" {order.tag}, may be live: check the order book)")
         return receipt
 
     def fetch_positions(self, broker: str) -> list[Position]:

@@ -12,9 +12,15 @@ order     only connect errors (never left) and 429    OrderStatusUnknownError(ta
 login     never                                       BrokerServerError
 ========  ==========================================  =============================
 
+The kind and, for an order, its tag are stated once, in :meth:`BrokerClient.request`,
+and travel with the request as the httpx request extension ``"openalgo"``
+(:class:`RequestMeta`): retries, pacing, logging and the classification of the reply
+(:func:`parse_json`, :mod:`openalgo_core.kit.replies`) all read them from there, so a
+plugin never threads the tag through its own code.
+
 ``OPENALGO_<ID>_BASE_URL`` sends every host of a broker to one base URL with
 the real paths kept: that is how a plugin talks to its simulator. Logs carry
-method, host, path, status and time: never headers, query values or bodies.
+method, host, path, kind, tag, status and time: never headers, query values or bodies.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import email.utils
 import functools
 import json
 import logging
+import math
 import random
 import socket
 import ssl
@@ -36,17 +43,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .config import parse_url
 from .errors import (
     BrokerConnectionError,
     BrokerResponseError,
     BrokerServerError,
     OrderStatusUnknownError,
+    PluginError,
     RateLimitError,
     UnreadableOrderReplyError,
+    ValidationError,
 )
 from .info import BrokerInfo, RateCategory
 
-__all__ = ["BrokerClient", "RateLimiter", "RequestKind", "RetryPolicy", "parse_json"]
+__all__ = ["EXTENSION", "BrokerClient", "RateLimiter", "RequestKind", "RequestMeta", "RetryPolicy",
+           "parse_json", "request_meta"]
 
 log = logging.getLogger("openalgo.http")
 
@@ -55,6 +66,26 @@ Sleep = Callable[[float], None]
 ProgressCallback = Callable[[int, int | None], None]
 
 _CATEGORY: dict[RequestKind, RateCategory] = {"read": "reads", "order": "orders", "login": "login"}
+#: The httpx request extension carrying a request's :class:`RequestMeta`.
+EXTENSION = "openalgo"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What a request is: its kind (which decides retries and pacing) and, for an
+    order, the tag it carries (which an unknown outcome reports)."""
+
+    kind: RequestKind
+    tag: str | None = None
+
+
+_READ = RequestMeta("read")
+
+
+def request_meta(request: httpx.Request) -> RequestMeta:
+    """The :class:`RequestMeta` a request was sent with (``read`` if none)."""
+    meta = request.extensions.get(EXTENSION)
+    return meta if isinstance(meta, RequestMeta) else _READ
 #: Pace slightly under the declared limit so arrival jitter never trips a 1-second window.
 PACING_HEADROOM = 0.97
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -119,32 +150,53 @@ class RetryPolicy:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """Seconds from ``Retry-After`` (a number or an HTTP date); None when absent or
+    unreadable (``abc``, ``nan``, a date that does not parse): back off as usual then."""
+    value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+            seconds = parsed.timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    return max(seconds, 0.0) if not math.isnan(seconds) else None
+
+
+def unreadable(response: httpx.Response, broker: str, why: str) -> BrokerResponseError:
+    """The error for a reply that cannot be trusted. For the reply to an order it is an
+    :class:`UnreadableOrderReplyError` carrying the order's tag (from the request):
+    the order may or may not be live."""
+    meta = request_meta(response.request)
+    where = f"{response.request.url.path} (HTTP {response.status_code})"
+    if meta.kind == "order":
+        return UnreadableOrderReplyError(
+            f"{why} in the reply to an order from {where}; check the order book for tag"
+            f" {meta.tag}", broker=broker, tag=meta.tag, raw=response.content,
+            status_code=response.status_code)
+    return BrokerResponseError(f"{why} from {where}", broker=broker, raw=response.content,
+                               status_code=response.status_code)
 
 
 def parse_json(response: httpx.Response, broker: str, *, order_tag: str | None = None) -> Any:
     """The JSON body of ``response``.
 
     Raises:
-        BrokerResponseError: the body is not JSON. For the reply to an order
-            (``order_tag`` given) it is :class:`UnreadableOrderReplyError`, which
-            is also an :class:`OrderStatusUnknownError`: the order may be live.
+        BrokerResponseError: the body is not JSON (or nests too deeply, or holds a number
+            too long to read). For the reply to an order it is
+            :class:`UnreadableOrderReplyError`, which is also an
+            :class:`OrderStatusUnknownError` carrying the order's tag: the order may be live.
     """
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        if order_tag is not None:
-            raise UnreadableOrderReplyError(
-                f"unreadable reply to an order (HTTP {response.status_code}); check the"
-                f" order book for tag {order_tag}", broker=broker, tag=order_tag,
-                raw=response.content, status_code=response.status_code) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        if order_tag is not None:  # a plugin still passing the tag by hand
+            response.request.extensions[EXTENSION] = RequestMeta("order", order_tag)
+        if request_meta(response.request).kind == "order":
+            raise unreadable(response, broker, "not JSON") from None
         raise BrokerResponseError(
             f"expected JSON from {response.request.url.path}, got"
             f" {response.headers.get('content-type', 'no content type')}"
@@ -156,9 +208,7 @@ class _BaseURLTransport(httpx.BaseTransport):
     """Rewrite every request to one scheme://host:port, keeping the path."""
 
     def __init__(self, base_url: str, inner: httpx.BaseTransport) -> None:
-        parts = urlsplit(base_url)
-        if not parts.scheme or not parts.netloc:
-            raise ValueError(f"not an absolute URL: {base_url!r}")
+        parts = parse_url(base_url, "the base URL")
         self._scheme, self._netloc = parts.scheme, parts.netloc
         self._prefix = parts.path.rstrip("/")
         self._inner = inner
@@ -206,7 +256,9 @@ def _log_response(broker: str) -> Callable[[httpx.Response], None]:
     def hook(response: httpx.Response) -> None:
         if log.isEnabledFor(logging.DEBUG):
             req = response.request
-            log.debug("%s %s %s%s -> %s", broker, req.method, req.url.host, req.url.path,
+            meta = request_meta(req)
+            log.debug("%s %s %s%s [%s%s] -> %s", broker, req.method, req.url.host,
+                      req.url.path, meta.kind, f" tag {meta.tag}" if meta.tag else "",
                       response.status_code)
     return hook
 
@@ -253,21 +305,28 @@ class BrokerClient:
     def close(self) -> None:
         self.http.close()
 
-    def url(self, host: str, path: str = "") -> str:
-        """The URL of ``path`` on the named host from ``BrokerInfo.base_urls``."""
-        found = self._url_for.get((host, path))
+    def url(self, host: str, path: str = "", *, base: str | None = None) -> str:
+        """The URL of ``path`` on the named host from ``BrokerInfo.base_urls``, or on
+        ``base`` when given (a host a login reply named for this session).
+
+        Raises:
+            PluginError: ``BrokerInfo.base_urls`` has no such host.
+        """
+        key = (host if base is None else base, path)
+        found = self._url_for.get(key)
         if found is not None:
             return found
-        try:
-            base = self.info.base_urls[host]
-        except KeyError:
-            raise KeyError(f"{self.broker}: BrokerInfo.base_urls has no host {host!r}") from None
+        if base is None:
+            base = self.info.base_urls.get(host)
+            if base is None:
+                raise PluginError(self.broker, f"BrokerInfo.base_urls has no host {host!r}"
+                                  f" (known: {', '.join(sorted(self.info.base_urls))})")
         if self.base_url:  # every host goes to the override, real paths kept
             found = self.base_url.rstrip("/") + urlsplit(base).path.rstrip("/") + path
         else:
             found = base.rstrip("/") + path
         if len(self._url_for) < _CACHE_LIMIT:
-            self._url_for[(host, path)] = found
+            self._url_for[key] = found
         return found
 
     def _is_rate_limited(self, response: httpx.Response) -> bool:
@@ -282,6 +341,8 @@ class BrokerClient:
                 **kwargs: Any) -> httpx.Response:
         """Send a request with the retry rules of ``kind``; return any non-5xx reply.
 
+        ``kind`` and ``tag`` (an order's tag) are stated here once and travel with the
+        request (:func:`request_meta` reads them back from ``response.request``).
         4xx replies other than rate limits are returned for the plugin to map.
 
         Raises:
@@ -289,7 +350,19 @@ class BrokerClient:
             OrderStatusUnknownError: an ``order`` was sent and no definitive reply came.
             RateLimitError: still rate limited after the allowed retries.
             BrokerServerError: 5xx or no reply for a ``read``/``login`` after retries.
+            ValidationError: a header value is not ASCII (nothing was sent).
         """
+        meta = RequestMeta(kind, tag) if kind != "read" or tag else _READ
+        try:
+            request = self._build(method, url, kwargs, meta)
+        except UnicodeEncodeError:
+            raise ValidationError(f"{self.broker}: a request header holds a non-ASCII value;"
+                                  " nothing was sent", field="headers") from None
+        return self._send(request, url)
+
+    def _send(self, request: httpx.Request, url: str) -> httpx.Response:
+        """The retry loop; what may be retried is read from the request's meta."""
+        kind, tag = request_meta(request).kind, request_meta(request).tag
         limiter = self.limiters.get(_CATEGORY[kind])
         attempts = 1 if kind == "login" else self.retry.attempts
         attempt = 0
@@ -299,7 +372,7 @@ class BrokerClient:
                 limiter.acquire()
             last = attempt >= attempts
             try:
-                response = self.http.send(self._build(method, url, kwargs))
+                response = self.http.send(request)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if not last:
                     self._sleep(self.retry.delay(attempt))
@@ -339,11 +412,13 @@ class BrokerClient:
                                         status_code=response.status_code)
             return response
 
-    def _build(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Request:
+    def _build(self, method: str, url: str, kwargs: dict[str, Any],
+               meta: RequestMeta) -> httpx.Request:
         """``httpx.Client.build_request`` with the URL parse and the header merge
         cached: the same request, built for a fraction of the cost."""
+        extensions = {EXTENSION: meta}
         if not kwargs.keys() <= _CACHEABLE or self.http.cookies:
-            return self.http.build_request(method, url, **kwargs)
+            return self.http.build_request(method, url, extensions=extensions, **kwargs)
         target = self._urls.get(url)
         if target is None:
             if len(self._urls) >= _CACHE_LIMIT:
@@ -359,15 +434,17 @@ class BrokerClient:
             headers.update(given)
             self._headers[key] = headers
         return httpx.Request(method, target, headers=headers, json=kwargs.get("json"),
-                             content=kwargs.get("content"))
+                             content=kwargs.get("content"), extensions=extensions)
 
     def download(self, url: str, *, progress: ProgressCallback | None = None,
-                 chunk_size: int = 1 << 16) -> bytes:
-        """GET a (large) file as bytes, reporting ``progress(done, total)``."""
+                 headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 16) -> bytes:
+        """GET a (large) file as bytes (a read: retried), reporting
+        ``progress(done, total)``; ``headers`` for a file behind the broker's auth."""
         attempts = self.retry.attempts
         for attempt in range(1, attempts + 1):
             try:
-                with self.http.stream("GET", url) as response:
+                with self.http.stream("GET", url, headers=headers,
+                                      extensions={EXTENSION: _READ}) as response:
                     if response.status_code >= 400:
                         response.read()
                         if response.status_code >= 500 and attempt < attempts:

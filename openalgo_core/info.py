@@ -22,12 +22,15 @@ from .errors import ValidationError
 __all__ = ["BrokerInfo", "CredentialField", "CredentialName", "LoginStyle", "RateCategory",
            "RateLimit"]
 
-CredentialName = Literal["API_KEY", "API_SECRET", "CLIENT_ID", "PASSWORD", "PIN",
-                         "TOTP_SECRET", "MOBILE", "ACCESS_TOKEN", "REDIRECT_URL"]
+#: A credential's name: upper-case letters, digits and ``_`` (``API_KEY``, ``MPIN``, ``UCC``).
+#: Any broker may add its own; ``BASE_URL`` is the core's own setting, not a credential.
+CredentialName = str
 LoginStyle = Literal["totp", "otp", "redirect"]
 RateCategory = Literal["orders", "reads", "login"]
 
 _ID = re.compile(r"[a-z][a-z0-9_]{1,31}")
+_CREDENTIAL = re.compile(r"[A-Z][A-Z0-9_]{1,39}")
+_RESERVED = frozenset({"BASE_URL"})
 _Code = TypeVar("_Code", bound=StrEnum)
 
 
@@ -68,17 +71,31 @@ def _codes(where: str, values: Any, kind: type[_Code]) -> frozenset[_Code]:
 
 @dataclass(frozen=True, kw_only=True)
 class CredentialField:
-    """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``."""
+    """A credential a broker needs, read from ``OPENALGO_<ID>_<name>``.
+
+    ``required``: must be configured (missing -> one error naming every variable).
+    ``at_login``: the login needs it, but when it is not configured the login asks for
+    it instead (Angel's client code and PIN on the login form); what is typed serves
+    that one login and is never written anywhere. Such a field is never ``required``
+    (``required`` is set to False).
+    """
 
     name: CredentialName
     secret: bool
     required: bool = True
+    at_login: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:
-        _one_of("name", self.name, CredentialName)
+        _check_type("name", self.name, str)
+        if not _CREDENTIAL.fullmatch(self.name) or self.name in _RESERVED:
+            _fail("name", "must be upper-case letters, digits and _ (2-40, starting with a"
+                          f" letter), not BASE_URL; got {self.name!r}")
         _check_type("secret", self.secret, bool)
         _check_type("required", self.required, bool)
+        _check_type("at_login", self.at_login, bool)
+        if self.at_login:
+            object.__setattr__(self, "required", False)
         _check_type("description", self.description, str)
 
 

@@ -5,19 +5,21 @@ in :mod:`~openalgo_core.info`.)
 
 Field names and values follow OpenAlgo (``symbol``, ``exchange``, ``action``,
 ``pricetype``, ``product``, ``trigger_price`` ...). Money is ``Decimal``.
-Pydantic models validate on construction; :func:`order_from` turns pydantic's
-error into our :class:`~openalgo_core.errors.ValidationError` naming the field
-and the rule. Models build their validators on first use (``defer_build``), so
-importing the core stays cheap.
+Pydantic models validate on construction; building an :class:`OrderRequest`
+(directly or with :func:`order_from`) raises our
+:class:`~openalgo_core.errors.ValidationError` naming the field and the rule,
+never pydantic's own error. Models build their validators on first use
+(``defer_build``), so importing the core stays cheap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -99,7 +101,18 @@ class OrderRequest(BaseModel):
     trigger_price: Decimal = Decimal(0)
     disclosed_quantity: int = 0
     strategy: Annotated[str, Field(max_length=64)] = ""
-    tag: Annotated[str, Field(default_factory=new_tag, pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    tag: str = Field(default_factory=new_tag, pattern=r"^[A-Za-z0-9_-]{1,20}$")
+
+    if not TYPE_CHECKING:  # type checkers keep pydantic's field-by-field signature
+        def __init__(self, /, **data: Any) -> None:
+            try:
+                self.__pydantic_validator__.validate_python(data, self_instance=self)
+            except pydantic.ValidationError as exc:
+                raise _describe(exc) from None
+
+        # pydantic's own mark for an __init__ that only validates: without it,
+        # model_validate (order_from) would also run through this one, ~50% slower
+        __init__.__pydantic_base_init__ = True
 
     @model_validator(mode="before")
     @classmethod
@@ -252,9 +265,16 @@ def new_session(broker: str, user_id: str, access_token: str, *,
     )
 
 
-class LoginChallenge(BaseModel):
-    """A login that needs a human: a URL to open, or a code to type.
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_ACRONYMS = frozenset({"api", "id", "mpin", "otp", "pan", "pin", "totp", "ucc", "url"})
 
+
+class LoginChallenge(BaseModel):
+    """A login that needs a human: a URL to open, or values to type.
+
+    ``fields`` names what to type (lower-case, e.g. ``("client_id", "pin", "code")``:
+    the code, and any credential the environment lacks); ``secret_fields`` those of
+    them typed unseen. Typed values serve that login only and are never stored.
     ``state`` must come back to ``handle_callback`` unchanged; ``context`` is
     private data the plugin needs to finish (kept server-side, never shown).
     """
@@ -266,8 +286,31 @@ class LoginChallenge(BaseModel):
     prompt: str
     url: str | None = None
     fields: tuple[str, ...] = ("code",)
+    secret_fields: tuple[str, ...] = ()
     state: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     context: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @model_validator(mode="after")
+    def _field_names(self) -> LoginChallenge:
+        for name in self.fields:
+            if name == "state":
+                raise ValueError("fields: 'state' is the login's own parameter")
+            if not _FIELD_NAME.fullmatch(name):
+                raise ValueError(f"fields: {name!r} must be a lower-case name (a-z, 0-9, _)")
+        unknown = sorted(set(self.secret_fields) - set(self.fields))
+        if unknown:
+            raise ValueError(f"secret_fields: {', '.join(unknown)} not in fields")
+        return self
+
+    @staticmethod
+    def label(name: str) -> str:
+        """A human label for field ``name``: ``"client_id"`` → ``"Client ID"``."""
+        text = " ".join(w.upper() if w in _ACRONYMS else w for w in name.split("_") if w)
+        return text[:1].upper() + text[1:]
+
+    def is_secret(self, name: str) -> bool:
+        """Whether ``name`` is typed unseen (a password input, ``getpass``)."""
+        return name in self.secret_fields
 
 
 class Instrument(NamedTuple):

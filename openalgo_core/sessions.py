@@ -5,7 +5,9 @@ sessions in the process; :class:`SQLiteSessionStore` keeps them in a SQLite
 file with every token encrypted at rest (Fernet: AES-128-CBC + HMAC-SHA256).
 The key comes from ``OPENALGO_SECRET_KEY`` or from a generated key file
 created with mode 0600. Stores return sessions as saved, expired or not; the
-:class:`~openalgo_core.gateway.Gateway` refuses to use an expired one.
+:class:`~openalgo_core.gateway.Gateway` refuses to use an expired one. A key file
+or database that cannot be used raises
+:class:`~openalgo_core.errors.ConfigurationError` saying what to do.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from .config import writable_dir
 from .errors import ConfigurationError
+from .models import Session
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
-from .models import Session
 
 __all__ = ["MemorySessionStore", "SQLiteSessionStore", "SessionStore", "load_or_create_key"]
 
@@ -61,23 +64,47 @@ class MemorySessionStore:
 
 
 def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
-    """Read the Fernet key at ``path``, creating it (mode 0600) if absent."""
+    """Read the Fernet key at ``path``, creating it (mode 0600) if absent.
+
+    Raises:
+        ConfigurationError: the file cannot be created or read, is readable by
+            others, or holds no valid key; the message says what to do.
+    """
     from cryptography.fernet import Fernet
 
     file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    writable_dir(file.parent)
     try:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = file.read_bytes().strip()
-        mode = file.stat().st_mode
-        if mode & 0o077:
-            raise ConfigurationError(f"{file} must not be readable by others (chmod 600)"
-                                     ) from None
-        return key
+        return _read_key(file)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the session key file {file} ({exc.strerror})"
+                                 ) from None
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as out:
         out.write(key)
+    return key
+
+
+def _read_key(file: Path) -> bytes:
+    from cryptography.fernet import Fernet
+
+    try:
+        key = file.read_bytes().strip()
+        mode = file.stat().st_mode
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the session key file {file} ({exc.strerror})"
+                                 ) from None
+    if mode & 0o077:
+        raise ConfigurationError(f"{file} must not be readable by others (chmod 600)")
+    try:
+        Fernet(key)
+    except ValueError:  # empty, truncated or not base64
+        raise ConfigurationError(
+            f"{file} holds no valid session key (empty or corrupt): delete it and log in"
+            " again (sessions saved with the old key are lost), or set OPENALGO_SECRET_KEY"
+        ) from None
     return key
 
 
@@ -102,7 +129,7 @@ class SQLiteSessionStore:
         from cryptography.fernet import Fernet  # imported on use: keeps start-up fast
 
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        writable_dir(self.path.parent)
         if secret_key:
             self._fernet = _fernet_from_secret(secret_key)
         else:
@@ -110,14 +137,26 @@ class SQLiteSessionStore:
             self._fernet = Fernet(load_or_create_key(key_path))
         self._local = threading.local()
         self._memo: dict[str, tuple[bytes, Session]] = {}
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS sessions (broker TEXT PRIMARY KEY,"
-                       " payload BLOB NOT NULL, expires_at TEXT NOT NULL)")
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS sessions (broker TEXT PRIMARY KEY,"
+                           " payload BLOB NOT NULL, expires_at TEXT NOT NULL)")
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
         os.chmod(self.path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def _unusable(self, exc: sqlite3.Error) -> ConfigurationError:
+        """The one-line error for a database SQLite cannot use (``exc`` says why)."""
+        if isinstance(exc, sqlite3.OperationalError):  # cannot open, read-only, locked
+            return ConfigurationError(f"cannot use the session database {self.path}: {exc}"
+                                      " (are the file and its directory writable?)")
+        return ConfigurationError(
+            f"{self.path} is not a usable session database ({exc}): move it aside and log"
+            " in again")
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection (opening one per call costs more than the query)."""
@@ -129,8 +168,11 @@ class SQLiteSessionStore:
     def get(self, broker: str) -> Session | None:
         """The stored session; decrypted again only when the stored bytes changed
         (another process may have logged in since)."""
-        row = self._db().execute("SELECT payload FROM sessions WHERE broker = ?",
-                                 (broker,)).fetchone()
+        try:
+            row = self._db().execute("SELECT payload FROM sessions WHERE broker = ?",
+                                     (broker,)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
         if row is None:
             return None
         memo = self._memo.get(broker)
@@ -155,8 +197,14 @@ class SQLiteSessionStore:
             data[name] = value.get_secret_value() if value is not None else None
         data["extra"] = {k: v.get_secret_value() for k, v in session.extra.items()}
         payload = self._fernet.encrypt(json.dumps(data).encode())
-        self._db().execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
-                           (session.broker, payload, session.expires_at.isoformat()))
+        try:
+            self._db().execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                               (session.broker, payload, session.expires_at.isoformat()))
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
 
     def delete(self, broker: str) -> None:
-        self._db().execute("DELETE FROM sessions WHERE broker = ?", (broker,))
+        try:
+            self._db().execute("DELETE FROM sessions WHERE broker = ?", (broker,))
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None

@@ -4,11 +4,22 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from openalgo_core import Gateway
+from openalgo_core import (
+    Gateway,
+    LoginChallenge,
+    MemorySessionStore,
+    Registry,
+    hookimpl,
+    new_session,
+)
 from openalgo_core.cli import main
+from tests.fakebroker import plugin as fake_plugin
+from tests.fakebroker.simulator import FakeSimulator
 
 
 def run(gateway: Gateway, *argv: str) -> tuple[int, str]:
@@ -49,7 +60,7 @@ def test_login_asks_for_the_code_without_totp_secret(
     from openalgo_core import totp_now
 
     secret = fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")
-    monkeypatch.setattr("builtins.input", lambda prompt: totp_now(secret))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(totp_now(secret) + "\n"))
     code, text = run(gateway, "login", "fake")
     assert code == 0 and "logged in" in text
 
@@ -88,3 +99,196 @@ def test_sim_takes_a_certificate_only_with_its_key(gateway: Gateway,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert run(gateway, "sim", "fake", "--ssl-certfile", "cert.pem")[0] == 2
     assert "--ssl-keyfile" in capsys.readouterr().err
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+class TTYInput(io.StringIO):
+    """Standard input that claims to be a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class AskingBroker:
+    """The fake broker asking at login for a client id, a PIN (secret) and a code."""
+
+    def __init__(self) -> None:
+        self.params: list[dict[str, str]] = []
+
+    @hookimpl
+    def broker_info(self) -> Any:
+        return fake_plugin.broker_info()
+
+    @hookimpl
+    def authenticate(self, credentials: Any, client: Any) -> Any:
+        return LoginChallenge(broker="fake", kind="code", prompt="Log in to Fake",
+                              fields=("client_id", "pin", "code"), secret_fields=("pin",))
+
+    @hookimpl
+    def handle_callback(self, credentials: Any, client: Any, params: Any) -> Any:
+        self.params.append(dict(params))
+        return new_session("fake", params["client_id"], "token-1")
+
+
+@pytest.fixture
+def asking(fake_env: dict[str, str], tmp_path: Path) -> tuple[Gateway, AskingBroker]:
+    broker = AskingBroker()
+    registry = Registry(environ=fake_env, discover=False)
+    registry.register_broker(broker)
+    return Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                   cache_dir=tmp_path), broker
+
+
+def test_login_asks_for_every_field_and_reads_secrets_unseen(
+        asking: tuple[Gateway, AskingBroker], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    gateway, broker = asking
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return "4321"
+    monkeypatch.setattr(sys, "stdin", TTYInput("C77\n123456\n"))
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    code, text = run(gateway, "login", "fake")
+    assert code == 0 and "logged in to fake as C77" in text and "Log in to Fake" in text
+    assert prompts == ["PIN: "]
+    (params,) = broker.params
+    assert {k: v for k, v in params.items() if k != "state"} == {
+        "client_id": "C77", "pin": "4321", "code": "123456"}
+    shown = text + capsys.readouterr().out
+    assert "Client ID: " in shown and "Code: " in shown and "4321" not in shown
+
+
+def test_piped_answers_are_read_from_standard_input(
+        asking: tuple[Gateway, AskingBroker], monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, broker = asking
+    monkeypatch.setattr(sys, "stdin", io.StringIO("C77\n4321\n123456\n"))
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": pytest.fail("no terminal"))
+    assert run(gateway, "login", "fake")[0] == 0
+    assert broker.params[0]["pin"] == "4321"
+
+
+@pytest.mark.parametrize("stdin", [io.StringIO(""), None])
+def test_login_with_standard_input_closed_names_the_variable(
+        gateway: Gateway, fake_env: dict[str, str], fake_sim: FakeSimulator,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        stdin: io.StringIO | None) -> None:
+    del fake_env["OPENALGO_FAKE_TOTP_SECRET"]
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert run(gateway, "login", "fake")[0] == 1
+    err = one_error_line(capsys)
+    assert "no code could be asked for (standard input is closed)" in err
+    assert "set OPENALGO_FAKE_TOTP_SECRET" in err
+    assert fake_sim.stats["requests"] == 0
+
+
+def test_closed_input_names_every_variable_the_challenge_asks_for(
+        asking: tuple[Gateway, AskingBroker], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("C77\n"))
+    assert run(asking[0], "login", "fake")[0] == 1
+    err = one_error_line(capsys)
+    assert "no client id, pin, code could be asked for" in err
+    assert ("set OPENALGO_FAKE_CLIENT_ID, OPENALGO_FAKE_PIN, OPENALGO_FAKE_TOTP_SECRET to log"
+            " in unattended") in err
+    assert asking[1].params == []
+
+
+def test_env_file_not_utf8_is_one_line(gateway: Gateway, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"# mine\nBROKER_API_KEY=\xff\xfe\n")
+    assert run(gateway, "brokers")[0] == 1
+    assert ".env: line 2 is not UTF-8" in one_error_line(capsys)
+
+
+@pytest.fixture
+def bare_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory without .env, and no OPENALGO_SECRET_KEY."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv("OPENALGO_SECRET_KEY", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("home", ["a-file", "/dev/null", "/sys"])
+def test_unusable_home_is_one_line(bare_cwd: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str], home: str) -> None:
+    if home == "a-file":
+        home = str(bare_cwd / "a-file")
+        Path(home).write_text("x")
+    monkeypatch.setenv("OPENALGO_HOME", home)
+    assert main(["positions", "fake"]) == 1
+    assert f"error: {home} (from OPENALGO_HOME) is " in one_error_line(capsys)
+
+
+def test_apikey_with_unusable_home_is_one_line(gateway: Gateway, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENALGO_HOME", "/dev/null")
+    assert run(gateway, "apikey") == (1, "")
+    assert "/dev/null (from OPENALGO_HOME) is not a directory" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("name", "content", "needle"), [
+    ("sessions.key", b"", "holds no valid session key (empty or corrupt): delete it"),
+    ("sessions.key", b"garbage", "OPENALGO_SECRET_KEY"),
+    ("sessions.db", b"not a database" * 200, "is not a usable session database"),
+])
+def test_broken_session_files_are_one_line(bare_cwd: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str], name: str,
+                                           content: bytes, needle: str) -> None:
+    home = bare_cwd / "home"
+    home.mkdir()
+    (home / name).write_bytes(content)
+    (home / name).chmod(0o600)
+    monkeypatch.setenv("OPENALGO_HOME", str(home))
+    assert main(["positions", "fake"]) == 1
+    err = one_error_line(capsys)
+    assert str(home / name) in err and needle in err
+
+
+def test_malformed_base_url_is_one_line(gateway: Gateway, fake_env: dict[str, str],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    fake_env["OPENALGO_FAKE_BASE_URL"] = "http://127.0.0.1:80x0"
+    assert run(gateway, "login", "fake")[0] == 1
+    assert one_error_line(capsys).startswith(
+        "error: OPENALGO_FAKE_BASE_URL has a malformed host or port")
+
+
+def test_non_ascii_api_key_is_one_line_without_the_value(
+        gateway: Gateway, fake_env: dict[str, str], fake_sim: FakeSimulator,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    fake_env["OPENALGO_FAKE_API_KEY"] = "k\u00e9y-123456"
+    assert run(gateway, "login", "fake")[0] == 1
+    err = one_error_line(capsys)
+    assert "OPENALGO_FAKE_API_KEY must be printable ASCII" in err and "123456" not in err
+    assert fake_sim.stats["requests"] == 0
+
+
+@pytest.mark.parametrize(("env", "needle"), [
+    ({"REDIRECT_URL": "http://127.0.0.1:50x0/angel/callback"},
+     "REDIRECT_URL has a malformed host or port"),
+    ({"OPENALGO_ORDER_RATE_LIMIT": "ten"}, "OPENALGO_ORDER_RATE_LIMIT must be a whole number"),
+    ({"OPENALGO_API_RATE_LIMIT": "0"}, "OPENALGO_API_RATE_LIMIT must be a whole number"),
+])
+def test_serve_with_bad_settings_is_one_line(
+        gateway: Gateway, bare_cwd: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], env: dict[str, str], needle: str) -> None:
+    import uvicorn
+
+    monkeypatch.setenv("OPENALGO_HOME", str(bare_cwd))
+    monkeypatch.setenv("OPENALGO_API_KEY", "k" * 64)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served"))
+    assert run(gateway, "serve")[0] == 1
+    assert needle in one_error_line(capsys)

@@ -7,7 +7,13 @@ import pyotp
 import pytest
 
 from openalgo_core import ConfigurationError, MissingCredentialsError, credentials_for
-from openalgo_core.config import broker_from_redirect_url, load_env_file, totp_now
+from openalgo_core.config import (
+    broker_from_redirect_url,
+    env_var,
+    load_env_file,
+    parse_url,
+    totp_now,
+)
 from tests.fakebroker.plugin import INFO
 
 
@@ -90,3 +96,122 @@ def test_credentials_repr_hides_values() -> None:
                                    "OPENALGO_FAKE_CLIENT_ID": "C1", "OPENALGO_FAKE_PIN": "4321"})
     assert "very-secret-key" not in repr(creds) and "4321" not in repr(creds)
     assert "API_KEY" in repr(creds)
+
+
+def test_env_var_is_the_one_spelling() -> None:
+    assert env_var("angel", "pin") == env_var("ANGEL", "PIN") == "OPENALGO_ANGEL_PIN"
+
+
+def test_env_file_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"OPENALGO_TEST_A=1\nOPENALGO_TEST_PIN=s\xe9cr\xe9t\n")
+    with pytest.raises(ConfigurationError) as info:
+        load_env_file(env_file)
+    message = str(info.value)
+    assert str(env_file) in message and "line 2" in message and "UTF-8" in message
+    assert "cr" not in message.replace(str(env_file), "")  # nothing of the value
+
+
+def test_env_file_with_a_byte_order_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENALGO_TEST_BOM", raising=False)
+    (tmp_path / ".env").write_text("OPENALGO_TEST_BOM=yes\n", encoding="utf-8-sig")
+    load_env_file(tmp_path / ".env")
+    assert os.environ["OPENALGO_TEST_BOM"] == "yes"
+    monkeypatch.delenv("OPENALGO_TEST_BOM")
+
+
+FULL = {"OPENALGO_FAKE_API_KEY": "k", "OPENALGO_FAKE_CLIENT_ID": "C1", "OPENALGO_FAKE_PIN": "1"}
+
+
+@pytest.mark.parametrize("value", ["kéy-secret", "key\u200bsecret", "key\x07secret",
+                                   "\u201ckey-secret\u201d"])
+def test_non_ascii_credentials_name_the_variable_never_the_value(value: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        credentials_for(INFO, {**FULL, "OPENALGO_FAKE_API_KEY": value,
+                               "OPENALGO_FAKE_PIN": "\xa31"})
+    message = str(info.value)
+    assert "OPENALGO_FAKE_API_KEY" in message and "OPENALGO_FAKE_PIN" in message
+    assert "printable ASCII" in message and "secret" not in message and "£" not in message
+    assert not isinstance(info.value, MissingCredentialsError)
+
+
+def test_non_ascii_seed_key_names_the_seed_variable() -> None:
+    env = {"BROKER_API_KEY": "kéy", "REDIRECT_URL": "http://127.0.0.1:5000/fake/callback",
+           "OPENALGO_FAKE_CLIENT_ID": "C", "OPENALGO_FAKE_PIN": "1"}
+    with pytest.raises(ConfigurationError, match="BROKER_API_KEY must be printable ASCII"):
+        credentials_for(INFO, env)
+
+
+def test_a_quoted_empty_value_is_missing() -> None:
+    with pytest.raises(MissingCredentialsError, match="OPENALGO_FAKE_PIN"):
+        credentials_for(INFO, {**FULL, "OPENALGO_FAKE_PIN": "''"})
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("http://127.0.0.1:50x0/fake/callback", "malformed host or port"),
+    ("http://127.0.0.1:99999/fake/callback", "malformed host or port"),
+    ("http://[::1/fake/callback", "malformed host or port"),
+    ("http://127.0.0.1:0/fake/callback", "port 0"),
+    ("127.0.0.1:5000/fake/callback", "http:// or https://"),
+    ("ftp://127.0.0.1/fake/callback", "http:// or https://"),
+    ("http:///fake/callback", "no host"),
+    ("http://127.0.0.1 :5000/fake/callback", "spaces"),
+    ("http://bröker.example/fake/callback", "spaces or characters"),
+])
+def test_malformed_redirect_url_is_one_configuration_error(url: str, problem: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        broker_from_redirect_url(url)
+    message = str(info.value)
+    assert message.startswith("REDIRECT_URL ") and problem in message and url not in message
+    with pytest.raises(ConfigurationError, match="REDIRECT_URL"):
+        credentials_for(INFO, {**FULL, "REDIRECT_URL": url})
+
+
+def test_parse_url_accepts_base_urls() -> None:
+    assert parse_url("http://127.0.0.1:8100", "X").port == 8100
+    assert parse_url("https://api.broker.example/rest", "X").hostname == "api.broker.example"
+
+
+def pyotp_min_chars() -> int:
+    return -(-pyotp.OTP.min_secret_length_bits // 5)
+
+
+def test_short_totp_secret_says_how_long_it_must_be() -> None:
+    needed = pyotp_min_chars()
+    for short in ("JBSWY3DPEHPK3PXP", "A" * (needed - 1)):
+        with pytest.raises(ConfigurationError) as info:
+            totp_now(short, broker="angel")
+        message = str(info.value)
+        assert message.startswith("angel: OPENALGO_ANGEL_TOTP_SECRET is too short")
+        assert f"at least {needed} base32 characters" in message and short not in message
+        assert "not base32" not in message
+    assert len(totp_now("A" * needed)) == 6  # the boundary itself is accepted
+
+
+@pytest.mark.parametrize(("secret", "detail"), [
+    ("JBSWY3DPEHPK3PXP1BSWY3DPEHPK3PXP", "only letters A-Z and digits 2-7"),
+    ("JBSWY3DP-EHPK3PXP-JBSWY3DP", "only letters A-Z and digits 2-7"),
+    ("JBSW!", "only letters A-Z and digits 2-7"),
+    ("A" * 25, "its length cannot be decoded"),
+])
+def test_non_base32_totp_secret_says_so(secret: str, detail: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        totp_now(secret, broker="angel")
+    message = str(info.value)
+    assert message.startswith("angel: OPENALGO_ANGEL_TOTP_SECRET is not base32")
+    assert detail in message and "too short" not in message and secret not in message
+
+
+def test_readme_example_secrets_are_accepted(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if "TOTP_SECRET=" in line]
+    assert lines
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    names = {line.split("=", 1)[0].strip() for line in lines}
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    load_env_file(tmp_path / ".env")
+    for name in names:
+        assert len(totp_now(os.environ[name])) == 6, name
+        monkeypatch.delenv(name)

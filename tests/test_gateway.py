@@ -4,21 +4,28 @@ import dataclasses
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from openalgo_core import (
     AuthenticationError,
+    BrokerError,
+    ConfigurationError,
     Gateway,
     LoginChallenge,
     MemorySessionStore,
     MissingCredentialsError,
+    OrderReceipt,
+    PluginContractError,
+    PluginError,
     PluginNotFoundError,
     Registry,
     Session,
     SessionExpiredError,
     UnknownSymbolError,
     ValidationError,
+    hookimpl,
     new_session,
 )
 from openalgo_core.testing import InProcessTransport
@@ -216,3 +223,121 @@ def test_sessions_never_outlive_the_brokers_daily_boundary(
         assert isinstance(session, Session)
         assert session.expires_at.astimezone(IST).hour == 0
         assert gw.sessions.get("fake") == session
+
+
+@pytest.mark.parametrize("home", ["a-file", "/dev/null", "/sys", "/sys/openalgo"])
+def test_unusable_openalgo_home_is_named(tmp_path: Path, home: str) -> None:
+    if home == "a-file":
+        home = str(tmp_path / "a-file")
+        Path(home).write_text("not a directory")
+    registry = Registry(environ={}, discover=False)
+    with pytest.raises(ConfigurationError) as info:
+        Gateway(registry=registry, environ={"OPENALGO_HOME": home})
+    assert f"{home} (from OPENALGO_HOME)" in str(info.value)
+    # with its own session store, the instrument cache directory is still checked
+    with pytest.raises(ConfigurationError, match="OPENALGO_HOME"):
+        Gateway(registry=registry, environ={"OPENALGO_HOME": home},
+                session_store=MemorySessionStore())
+
+
+def test_unusable_cache_directory_is_named(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("not a directory")
+    with pytest.raises(ConfigurationError) as info:
+        Gateway(registry=Registry(environ={}, discover=False),
+                environ={"OPENALGO_HOME": str(tmp_path)}, session_store=MemorySessionStore())
+    assert str(info.value) == f"{tmp_path / 'cache'} (from OPENALGO_HOME) is not a directory"
+
+
+def test_default_home_is_created(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "home"
+    with Gateway(registry=Registry(environ={}, discover=False),
+                 environ={"OPENALGO_HOME": str(home), "OPENALGO_SECRET_KEY": "k"}):
+        assert (home / "sessions.db").is_file() and (home / "cache").is_dir()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:80x0", "127.0.0.1:8100", "http://",
+                                 "http://127.0.0.1:8100/ x", "http://127.0.0.1:123456"])
+def test_malformed_base_url_fails_before_any_client(gateway: Gateway, fake_env: dict[str, str],
+                                                    fake_sim: FakeSimulator, url: str) -> None:
+    fake_env["OPENALGO_FAKE_BASE_URL"] = url
+    with pytest.raises(ConfigurationError) as info:
+        gateway.authenticate("fake")
+    assert str(info.value).startswith("OPENALGO_FAKE_BASE_URL ")
+    with pytest.raises(ConfigurationError, match="OPENALGO_FAKE_BASE_URL"):
+        gateway.client("fake")
+    assert fake_sim.stats["requests"] == 0
+
+
+class ContractBreaker:
+    """The fake broker, with one hook answering what the contract forbids."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers = answers
+
+    @hookimpl
+    def broker_info(self) -> Any:
+        return fake_plugin.broker_info()
+
+    @hookimpl
+    def authenticate(self, credentials: Any, client: Any) -> Any:
+        if "authenticate" in self.answers:
+            return self.answers["authenticate"]
+        return fake_plugin.authenticate(credentials=credentials, client=client)
+
+    @hookimpl
+    def handle_callback(self, credentials: Any, client: Any, params: Any) -> Any:
+        return self.answers["handle_callback"]
+
+    @hookimpl
+    def place_order(self, order: Any, instrument: Any, session: Any, client: Any) -> Any:
+        return self.answers["place_order"]
+
+    @hookimpl
+    def fetch_instruments(self, client: Any, progress: Any) -> Any:
+        return fake_plugin.fetch_instruments(client=client, progress=progress)
+
+
+def breaker_gateway(fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path,
+                    **answers: Any) -> Gateway:
+    registry = Registry(environ=fake_env, discover=False)
+    registry.register_broker(ContractBreaker(**answers))
+    return Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                   cache_dir=tmp_path, transports={"fake": InProcessTransport(fake_sim.app)})
+
+
+def other_session() -> Session:
+    return new_session("angel", "C42", "token-for-angel")
+
+
+@pytest.mark.parametrize(("answers", "needle"), [
+    ({"authenticate": "a token"}, "neither a Session nor a LoginChallenge but str"),
+    ({"authenticate": other_session()}, "a session for 'angel'"),
+    ({"authenticate": LoginChallenge(broker="fake", kind="code", prompt="code"),
+      "handle_callback": {"token": "t"}}, "handle_callback returned no Session but dict"),
+    ({"authenticate": LoginChallenge(broker="fake", kind="code", prompt="code"),
+      "handle_callback": other_session()}, "a session for 'angel'"),
+])
+def test_a_plugin_breaking_the_login_contract_is_a_plugin_error(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path,
+        answers: dict[str, Any], needle: str) -> None:
+    with breaker_gateway(fake_env, fake_sim, tmp_path, **answers) as gw:
+        with pytest.raises(PluginContractError) as info:
+            result = gw.authenticate("fake")
+            assert isinstance(result, LoginChallenge)
+            gw.handle_callback("fake", {"state": result.state, "code": "123456"})
+        assert needle in str(info.value) and str(info.value).startswith("fake: ")
+        assert gw.sessions.get("fake") is None and gw.sessions.get("angel") is None
+    assert issubclass(PluginContractError, PluginError)
+    assert not issubclass(PluginContractError, BrokerError)
+
+
+@pytest.mark.parametrize("receipt", [{"order_id": "1"}, "1",
+                                     OrderReceipt.model_construct(broker="fake", order_id="")])
+def test_a_plugin_returning_no_order_id_is_a_plugin_error(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path,
+        receipt: object) -> None:
+    with breaker_gateway(fake_env, fake_sim, tmp_path, place_order=receipt) as gw:
+        gw.sessions.put(new_session("fake", "C42", "token"))
+        with pytest.raises(PluginContractError) as info:
+            gw.place_order("fake", {**ORDER, "tag": "mytag7"})
+        assert "no order id" in str(info.value) and "mytag7" in str(info.value)

@@ -79,7 +79,9 @@ def test_a_bad_declaration_names_its_field(changes: dict[str, Any], field: str, 
 
 
 @pytest.mark.parametrize(("make", "field"), [
-    (lambda: CredentialField(name="OTP", secret=True), "name"),
+    (lambda: CredentialField(name="otp", secret=True), "name"),
+    (lambda: CredentialField(name="BASE_URL", secret=False), "name"),
+    (lambda: CredentialField(name="X" * 41, secret=False), "name"),
     (lambda: CredentialField(name="PIN", secret="yes"), "secret"),
     (lambda: CredentialField(name="PIN", secret=True, required=None), "required"),
     (lambda: RateLimit(per_second=0), "per_second"),

@@ -1,11 +1,21 @@
 """OrderRequest and friends: validated before anything is sent, in OpenAlgo's terms."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
+import pydantic
 import pytest
 
-from openalgo_core import OrderRequest, ValidationError, new_session, order_from
+from openalgo_core import (
+    Action,
+    Exchange,
+    LoginChallenge,
+    OrderRequest,
+    ValidationError,
+    new_session,
+    order_from,
+)
 from openalgo_core.models import IST, next_daily_expiry, to_decimal
 
 BASE = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1}
@@ -144,6 +154,46 @@ def test_session_times_must_be_aware() -> None:
         new_session("angel", "A1", "t", now=dt.datetime(2026, 1, 1))
 
 
-def test_order_request_validates_on_direct_construction_too() -> None:
-    with pytest.raises(ValueError):
-        OrderRequest(symbol="SBIN", exchange="NSE", action="BUY", quantity=0)
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"quantity": 0}, "quantity"),
+    ({"exchange": "NYSE"}, "exchange"),
+    ({"pricetype": "LIMIT"}, "price"),
+    ({"tag": "has space"}, "tag"),
+    ({"colour": "red"}, "colour"),
+])
+def test_direct_construction_raises_the_cores_validation_error(fields: dict[str, object],
+                                                               field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        OrderRequest(**{**BASE, **fields})
+    assert not isinstance(info.value, pydantic.ValidationError)
+    assert info.value.field == field and str(info.value).startswith(f"{field}:")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_direct_construction_builds_the_same_order() -> None:
+    direct = OrderRequest(symbol="sbin", exchange=Exchange.NSE, action=Action.BUY, quantity=2,
+                          tag="t1")
+    assert direct == order_from({**BASE, "symbol": "sbin", "quantity": 2, "tag": "t1"})
+    assert OrderRequest(symbol="SBIN", exchange=Exchange.NSE, action=Action.BUY,
+                        quantity=1).tag.startswith("oa")
+
+
+def test_login_challenge_fields_and_labels() -> None:
+    challenge = LoginChallenge(broker="angel", kind="code", prompt="Log in",
+                               fields=("client_id", "pin", "code"), secret_fields=("pin",))
+    assert [challenge.label(f) for f in challenge.fields] == ["Client ID", "PIN", "Code"]
+    assert challenge.label("api_key") == "API key" and challenge.label("totp_code") == "TOTP code"
+    assert challenge.is_secret("pin") and not challenge.is_secret("client_id")
+    assert LoginChallenge(broker="x", kind="code", prompt="p").fields == ("code",)
+
+
+@pytest.mark.parametrize(("fields", "secret", "needle"), [
+    (("code",), ("pin",), "secret_fields: pin not in fields"),
+    (("Client ID",), (), "lower-case"),
+    (("state",), (), "'state'"),
+    (("pin\"><script>",), (), "lower-case"),
+])
+def test_login_challenge_field_names_are_checked(fields: tuple[str, ...], secret: tuple[str, ...],
+                                                 needle: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        LoginChallenge(broker="x", kind="code", prompt="p", fields=fields, secret_fields=secret)

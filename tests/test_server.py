@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,10 +11,20 @@ from typing import Any
 import httpx
 import pytest
 
-from openalgo_core import Gateway, totp_now
+from openalgo_core import (
+    ConfigurationError,
+    Gateway,
+    LoginChallenge,
+    MemorySessionStore,
+    Registry,
+    hookimpl,
+    new_session,
+    totp_now,
+)
 from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
 from openalgo_core.server.apikeys import KeyRateLimiter
 from openalgo_core.testing import InProcessTransport
+from tests.fakebroker import plugin as fake_plugin
 from tests.fakebroker.simulator import FakeSimulator
 
 KEY = "k" * 64
@@ -255,3 +266,91 @@ def test_serve_address_follows_redirect_url(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("REDIRECT_URL", "'http://127.0.0.1:5055/angel/callback'")
     assert serve_address(None, None) == ("127.0.0.1", 5055)
     assert serve_address("0.0.0.0", 8000) == ("0.0.0.0", 8000)
+
+
+class AskingBroker:
+    """The fake broker asking at login for a client id, a PIN (secret) and a code."""
+
+    def __init__(self) -> None:
+        self.params: list[dict[str, str]] = []
+
+    @hookimpl
+    def broker_info(self) -> Any:
+        return fake_plugin.broker_info()
+
+    @hookimpl
+    def authenticate(self, credentials: Any, client: Any) -> Any:
+        return LoginChallenge(broker="fake", kind="code", prompt="Log in to Fake",
+                              fields=("client_id", "pin", "code"), secret_fields=("pin",))
+
+    @hookimpl
+    def handle_callback(self, credentials: Any, client: Any, params: Any) -> Any:
+        self.params.append(dict(params))
+        return new_session("fake", params["client_id"], "token-1")
+
+
+def test_the_login_form_asks_for_every_field(fake_env: dict[str, str], tmp_path: Path) -> None:
+    broker = AskingBroker()
+    registry = Registry(environ=fake_env, discover=False)
+    registry.register_broker(broker)
+    gateway = Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                      cache_dir=tmp_path)
+    env = {**fake_env, "OPENALGO_API_KEY": KEY}
+    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
+        form = web.get("/fake/login").text
+        inputs = re.findall(r'<label>([^<]+)<br>\s*<input name="(\w+)"[^>]* type="(\w+)"', form)
+        assert inputs == [("Client ID", "client_id", "text"), ("PIN", "pin", "password"),
+                          ("Code", "code", "text")]
+        assert "Log in to Fake" in form
+        state = form.split('name="state" value="')[1].split('"')[0]
+        done = web.post("/fake/callback", data={"state": state, "client_id": "C77",
+                                                "pin": "4321", "code": "123456"})
+    assert done.status_code == 200 and "Logged in to fake as C77" in done.text
+    assert "4321" not in done.text
+    assert broker.params[0]["pin"] == "4321" and broker.params[0]["code"] == "123456"
+    assert not any(b"4321" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("OPENALGO_ORDER_RATE_LIMIT", "ten"), ("OPENALGO_ORDER_RATE_LIMIT", "0"),
+    ("OPENALGO_API_RATE_LIMIT", "-5"), ("OPENALGO_API_RATE_LIMIT", "2.5"),
+    ("OPENALGO_API_RATE_LIMIT", "\u0665"),
+])
+def test_bad_rate_limit_settings_name_the_variable(gateway: Gateway, tmp_path: Path, name: str,
+                                                   value: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        create_app(gateway, environ={name: value}, api_keys=ApiKeys({}, tmp_path))
+    assert str(info.value).startswith(f"{name} must be a whole number")
+
+
+def test_rate_limit_settings_are_used(gateway: Gateway, tmp_path: Path) -> None:
+    env = {"OPENALGO_API_KEY": KEY, "OPENALGO_BROKER": "fake", "OPENALGO_API_RATE_LIMIT": " 2 "}
+    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
+        assert [post(web, "ping", {"apikey": KEY})[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_malformed_redirect_url_fails_at_start(gateway: Gateway, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="REDIRECT_URL has a malformed host or port"):
+        create_app(gateway, environ={"REDIRECT_URL": "http://127.0.0.1:50x0/fake/callback"},
+                   api_keys=ApiKeys({}, tmp_path))
+
+
+@pytest.mark.parametrize("content", ["", "zz" * 32, "ab" * 16, "\u00e9" * 64])
+def test_corrupt_api_key_file_says_what_to_do(tmp_path: Path, content: str) -> None:
+    (tmp_path / "apikey.sha256").write_text(content)
+    with pytest.raises(ConfigurationError, match="corrupt: run `openalgo apikey`"):
+        ApiKeys({}, tmp_path)
+
+
+def test_api_key_file_in_an_unusable_home(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"/dev/null \(from OPENALGO_HOME\)"):
+        ApiKeys({}, Path("/dev/null"))
+    with pytest.raises(ConfigurationError, match=r"/dev/null \(from OPENALGO_HOME\)"):
+        create_api_key(Path("/dev/null"))
+    with pytest.raises(ConfigurationError, match=r"/sys \(from OPENALGO_HOME\) is not a writable"):
+        create_api_key(Path("/sys"))
+    (tmp_path / "apikey.sha256").mkdir()
+    with pytest.raises(ConfigurationError, match="cannot read the API key file"):
+        ApiKeys({}, tmp_path)

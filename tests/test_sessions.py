@@ -89,3 +89,59 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"not-a-fernet-key", b"\xff\xfe" * 22])
+def test_corrupt_or_empty_key_file_says_what_to_do(tmp_path: Path, content: bytes) -> None:
+    key = tmp_path / "s.key"
+    key.write_bytes(content)
+    key.chmod(0o600)
+    with pytest.raises(ConfigurationError) as info:
+        SQLiteSessionStore(tmp_path / "s.db")
+    message = str(info.value)
+    assert str(key) in message and "delete it" in message and "OPENALGO_SECRET_KEY" in message
+
+
+def test_key_file_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "s.key").mkdir()
+    with pytest.raises(ConfigurationError, match="cannot read the session key file"):
+        SQLiteSessionStore(tmp_path / "s.db")
+
+
+@pytest.mark.parametrize("content", [b"this is not a database" * 100,
+                                     b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_file_that_is_not_a_database_says_what_to_do(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "s.db").write_bytes(content)
+    with pytest.raises(ConfigurationError) as info:
+        SQLiteSessionStore(tmp_path / "s.db", secret_key="k")
+    assert str(tmp_path / "s.db") in str(info.value) and "move it aside" in str(info.value)
+
+
+def test_a_database_replaced_while_in_use_is_a_configuration_error(tmp_path: Path) -> None:
+    store = SQLiteSessionStore(tmp_path / "s.db", secret_key="k")
+    for name in ("s.db", "s.db-wal", "s.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    (tmp_path / "s.db").write_bytes(b"garbage" * 1000)
+    errors: list[BaseException] = []
+
+    def in_a_new_thread() -> None:  # which opens the file again
+        for call in (lambda: store.get("angel"), lambda: store.put(session()),
+                     lambda: store.delete("angel")):
+            try:
+                call()
+            except BaseException as exc:
+                errors.append(exc)
+    worker = threading.Thread(target=in_a_new_thread)
+    worker.start()
+    worker.join()
+    assert [type(e) for e in errors] == [ConfigurationError] * 3
+    assert all("not a usable session database" in str(e) for e in errors)
+
+
+@pytest.mark.parametrize("parent", ["file", "/dev/null", "/sys"])
+def test_unusable_directory_is_named(tmp_path: Path, parent: str) -> None:
+    if parent == "file":
+        (tmp_path / "file").write_text("x")
+    where = tmp_path / parent if parent == "file" else Path(parent)
+    with pytest.raises(ConfigurationError, match=str(where)):
+        SQLiteSessionStore(where / "sessions.db")

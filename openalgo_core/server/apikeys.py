@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..config import writable_dir
+from ..errors import ConfigurationError
+
 __all__ = ["ApiKeys", "KeyRateLimiter", "create_api_key"]
 
 HASH_FILE = "apikey.sha256"
@@ -23,28 +26,42 @@ def _digest(key: str) -> bytes:
 
 
 def create_api_key(home: Path) -> str:
-    """Generate a key, store only its SHA-256 (mode 0600) in ``home``; return the key."""
+    """Generate a key, store only its SHA-256 (mode 0600) in ``home``; return the key.
+
+    Raises:
+        ConfigurationError: ``home`` (``OPENALGO_HOME``) or the file cannot be written.
+    """
     key = secrets.token_hex(32)
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / HASH_FILE
+    path = writable_dir(home, "OPENALGO_HOME") / HASH_FILE
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(_digest(key).hex() + "\n")
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(_digest(key).hex() + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write the API key file {path} ({exc.strerror})"
+                                 ) from None
     return key
 
 
 class ApiKeys:
-    """Accepts ``OPENALGO_API_KEY`` and the key whose hash ``openalgo apikey`` stored."""
+    """Accepts ``OPENALGO_API_KEY`` and the key whose hash ``openalgo apikey`` stored.
+
+    Raises:
+        ConfigurationError: ``home`` (``OPENALGO_HOME``) is not a directory, or the
+            stored hash cannot be read; the message says what to do.
+    """
 
     def __init__(self, environ: Mapping[str, str], home: Path) -> None:
         self._digests: list[bytes] = []
         if environ.get("OPENALGO_API_KEY"):
             self._digests.append(_digest(environ["OPENALGO_API_KEY"]))
+        if home.exists() and not home.is_dir():
+            raise ConfigurationError(f"{home} (from OPENALGO_HOME) is not a directory")
         stored = home / HASH_FILE
-        if stored.is_file():
-            self._digests.append(bytes.fromhex(stored.read_text().strip()))
+        if stored.exists():
+            self._digests.append(_read_digest(stored))
 
     @property
     def configured(self) -> bool:
@@ -59,6 +76,19 @@ class ApiKeys:
         for digest in self._digests:
             ok |= hmac.compare_digest(candidate, digest)
         return ok
+
+
+def _read_digest(path: Path) -> bytes:
+    try:
+        digest = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the API key file {path} ({exc.strerror})"
+                                 ) from None
+    except ValueError:  # not ASCII, not hex
+        digest = b""
+    if len(digest) != hashlib.sha256().digest_size:
+        raise ConfigurationError(f"{path} is corrupt: run `openalgo apikey` to make a new key")
+    return digest
 
 
 class KeyRateLimiter:

@@ -57,7 +57,11 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def default_broker(gateway: Gateway, environ: Mapping[str, str]) -> str | None:
-    """``OPENALGO_BROKER``, else the broker in ``REDIRECT_URL``, else the only one installed."""
+    """``OPENALGO_BROKER``, else the broker in ``REDIRECT_URL``, else the only one installed.
+
+    Raises:
+        ConfigurationError: ``REDIRECT_URL`` is not a URL.
+    """
     named = environ.get("OPENALGO_BROKER") or broker_from_redirect_url(environ.get("REDIRECT_URL"))
     if named:
         return named.strip().lower()
@@ -138,6 +142,20 @@ def error_response(exc: OpenAlgoError) -> JSONResponse:
     return _error(500, str(exc))
 
 
+def _rate_setting(environ: Mapping[str, str], name: str, default: int) -> int:
+    """The per-second limit in ``environ[name]``, or ``default`` when unset.
+
+    Raises:
+        ConfigurationError: not a whole number > 0, naming ``name``.
+    """
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
+        raise ConfigurationError(f"{name} must be a whole number of requests a second, > 0")
+    return int(raw)
+
+
 def _num(value: Decimal) -> float:
     return float(round(value, 2))
 
@@ -160,12 +178,16 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
         order_limiter: per-key limit on order endpoints (default
             ``OPENALGO_ORDER_RATE_LIMIT`` or 10/s, as OpenAlgo; other endpoints
             ``OPENALGO_API_RATE_LIMIT`` or 50/s).
+
+    Raises:
+        ConfigurationError: a malformed setting, naming it (checked here, not per request).
     """
     env = os.environ if environ is None else environ
+    broker_from_redirect_url(env.get("REDIRECT_URL"))  # a malformed one fails at start-up
     keys = api_keys or ApiKeys(env, default_home(env))
     order_limit = order_limiter or KeyRateLimiter(
-        int(env.get("OPENALGO_ORDER_RATE_LIMIT") or ORDER_RATE_LIMIT))
-    api_limit = KeyRateLimiter(int(env.get("OPENALGO_API_RATE_LIMIT") or API_RATE_LIMIT))
+        _rate_setting(env, "OPENALGO_ORDER_RATE_LIMIT", ORDER_RATE_LIMIT))
+    api_limit = KeyRateLimiter(_rate_setting(env, "OPENALGO_API_RATE_LIMIT", API_RATE_LIMIT))
     app = FastAPI(title="openalgo gateway", version="0.1.0",
                   description="OpenAlgo-compatible REST API over openalgo-core brokers.")
 

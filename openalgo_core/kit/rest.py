@@ -1,0 +1,331 @@
+"""A REST broker written as its facts; the hook bodies are written once, here.
+
+A broker subclasses :class:`RestBroker` and supplies only what is its own:
+
+==========================  =====================================================
+fact                        what to supply
+==========================  =====================================================
+replies                     ``replies``: its envelopes and error tables
+                            (:mod:`openalgo_core.kit.replies`)
+headers                     :meth:`RestBroker.headers`: what every call carries
+login steps                 :meth:`~RestBroker.stored_session` (optional: a pasted
+                            token), :meth:`~RestBroker.start_login` (optional: a step that
+                            runs before a code is needed, e.g. "send the OTP") and
+                            :meth:`~RestBroker.finish_login` (code -> session);
+                            :meth:`~RestBroker.login_url` for a browser redirect
+orders                      :meth:`~RestBroker.order_call` (a :class:`Call`) and
+                            ``order_id_at`` (where the id is in the reply)
+positions                   :meth:`~RestBroker.positions_call`, ``positions_at``
+                            and :meth:`~RestBroker.position` (one :class:`Row`)
+master contract             :meth:`~RestBroker.master` (download + parse, with
+                            :class:`~openalgo_core.kit.builder.InstrumentBuilder`)
+signing (optional)          :meth:`~RestBroker.prepare`: e.g. a checksum header
+==========================  =====================================================
+
+and gets, written once: a configured token checked and used
+(:meth:`RestBroker.stored_session`); an unattended login when a TOTP secret is stored,
+otherwise a code challenge that also asks for any login credential
+(``CredentialField.at_login``) that is not configured; a redirect challenge for browser
+logins; checks on what the user typed before anything is sent; the kind and tag of every
+call stated once; every reply classified; a receipt only with an order id; strict
+position rows; sessions whose tokens can be sent.
+:class:`~openalgo_core.kit.hooks.KitHooks` turns an instance into the plugin's
+hookimpls. Any method may be overridden when a broker does not fit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import pydantic
+
+from ..config import Credentials, parse_url
+from ..errors import AuthenticationError, BrokerResponseError, ConfigurationError
+from ..http import BrokerClient, ProgressCallback, RequestKind, unreadable
+from ..info import BrokerInfo
+from ..instruments import InstrumentIndex
+from ..models import (
+    Instrument,
+    LoginChallenge,
+    OrderReceipt,
+    OrderRequest,
+    Position,
+    Session,
+    new_session,
+)
+from .replies import MISSING, Replies, Reply, classify, lookup
+from .rows import Row
+
+__all__ = ["Call", "Login", "RestBroker", "printable"]
+
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+#: Session.extra keys holding a host's base URL for this session (``url.trade``).
+HOST_PREFIX = "url."
+
+
+def printable(value: str) -> bool:
+    """Whether ``value`` can be sent in an HTTP header: printable ASCII, no spaces."""
+    return bool(_PRINTABLE.fullmatch(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request to the broker, as data: ``host`` is a ``BrokerInfo.base_urls`` key
+    (or a host the login named for this session); ``json``, ``form`` (form fields) and
+    ``content`` (bytes) are the three kinds of body."""
+
+    method: str
+    host: str
+    path: str
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """What a login step works with: the client, the credentials (configured ones plus
+    what was typed for this login), the code (TOTP computed, or typed; for a redirect
+    login the token the broker sent back), what :meth:`RestBroker.start_login` kept,
+    and the callback's parameters."""
+
+    client: BrokerClient
+    credentials: Credentials
+    code: str | None = None
+    context: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+class RestBroker:
+    """The base of a kit-built broker. Class attributes state the facts; methods with
+    ``raise NotImplementedError`` are the ones a broker must supply."""
+
+    info: ClassVar[BrokerInfo]
+    replies: ClassVar[Replies]
+    #: paths in a successful order reply where the order id may be (first found wins)
+    order_id_at: ClassVar[tuple[str, ...]] = ("data.orderid",)
+    #: path of the position rows in the body; None: the envelope's data
+    positions_at: ClassVar[str | None] = None
+    #: whether a positions reply lacking the rows altogether means an empty book
+    positions_may_be_absent: ClassVar[bool] = False
+    #: what a typed login code must look like, and how the login page asks for it
+    code_pattern: ClassVar[str] = r"\d{6}"
+    code_prompt: ClassVar[str] = "Enter the 6-digit code from your authenticator app"
+    #: for a redirect login: the callback parameter carrying the broker's token
+    redirect_param: ClassVar[str] = "code"
+
+    @property
+    def broker(self) -> str:
+        return self.info.id
+
+    # -- facts a broker supplies ---------------------------------------------------------
+    def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
+        """Headers every call carries (``session`` is None during login)."""
+        return {}
+
+    def prepare(self, call: Call, credentials: Credentials, session: Session | None) -> Call:
+        """The call as it will be sent (sign it here). Default: unchanged."""
+        return call
+
+    def stored_session(self, login: Login) -> Session | None:
+        """A session from a token the user configured (IndMoney's pasted access token),
+        checked with the broker; None to log in with the steps below instead."""
+        return None
+
+    def start_login(self, login: Login) -> Mapping[str, str]:
+        """A step before the code is needed (e.g. "send me an OTP"); what it returns is
+        kept (server-side, never shown) and handed to :meth:`finish_login`."""
+        return {}
+
+    def finish_login(self, login: Login) -> Session:
+        """The login steps from a code (``login.code``) to a session."""
+        raise NotImplementedError
+
+    def login_url(self, credentials: Credentials) -> str:
+        """For ``login_style="redirect"``: the broker's login page."""
+        raise NotImplementedError
+
+    def order_call(self, order: OrderRequest, instrument: Instrument,
+                   credentials: Credentials) -> Call:
+        """The request placing ``order`` (carry ``order.tag`` in the broker's tag field)."""
+        raise NotImplementedError
+
+    def positions_call(self, credentials: Credentials) -> Call:
+        raise NotImplementedError
+
+    def position(self, row: Row, instruments: InstrumentIndex) -> Position | None:
+        """One position row (None: not a position, skip it)."""
+        raise NotImplementedError
+
+    def master(self, client: BrokerClient, progress: ProgressCallback) -> list[Instrument]:
+        """Download and parse the master contract."""
+        raise NotImplementedError
+
+    # -- written once ---------------------------------------------------------------------
+    def send(self, client: BrokerClient, call: Call, *, kind: RequestKind,
+             credentials: Credentials, session: Session | None = None,
+             tag: str | None = None) -> Reply:
+        """Send ``call`` as ``kind`` (an order with its ``tag``) and classify the reply."""
+        call = self.prepare(call, credentials, session)
+        base = None
+        if session is not None and HOST_PREFIX + call.host in session.extra:
+            base = session.extra[HOST_PREFIX + call.host].get_secret_value()
+        headers = {**self.headers(credentials, session), **call.headers}
+        body: dict[str, Any] = {}
+        if call.json is not None:
+            body["json"] = call.json
+        if call.form is not None:
+            body["data"] = call.form
+        if call.content is not None:
+            body["content"] = call.content
+        if call.params:
+            body["params"] = call.params
+        response = client.request(call.method, client.url(call.host, call.path, base=base),
+                                  kind=kind, tag=tag, headers=headers, **body)
+        return classify(response, self.replies)
+
+    def session(self, reply: Reply, user_id: str, access_token: Any, *,
+                refresh_token: Any = None, feed_token: Any = None,
+                hosts: Mapping[str, Any] | None = None,
+                extra: Mapping[str, Any] | None = None) -> Session:
+        """A session from what a login reply said; a token that could not be sent in a
+        header later (missing, not text, non-ASCII, spaces) or a host that is not an
+        http(s) URL is refused now, so a bad session is never stored.
+
+        Raises:
+            BrokerResponseError: naming the bad part (never its value).
+        """
+        def token(name: str, value: Any) -> str:
+            if not isinstance(value, str) or not printable(value.strip()):
+                raise unreadable(reply.response, self.broker,
+                                 f"login reply has no usable {name}")
+            return value.strip()
+
+        values = {"url." + host: self._host(reply, host, url)
+                  for host, url in (hosts or {}).items()}
+        values |= {k: token(k, v) for k, v in (extra or {}).items()}
+        user = token("user id", user_id) if user_id else ""
+        return new_session(
+            self.broker, user, token("access token", access_token),
+            refresh_token=token("refresh token", refresh_token) if refresh_token else None,
+            feed_token=token("feed token", feed_token) if feed_token else None,
+            extra=values, expiry_hour=self.info.session_expiry_hour_ist)
+
+    def _host(self, reply: Reply, host: str, url: Any) -> str:
+        try:
+            if not isinstance(url, str):
+                raise ConfigurationError("not text")
+            parse_url(url.strip(), f"the {host} URL")
+        except ConfigurationError:
+            raise unreadable(reply.response, self.broker,
+                             f"login reply names no usable URL for {host}") from None
+        return url.strip().rstrip("/")
+
+    def order_id(self, reply: Reply) -> str | None:
+        """The order id at the first of ``order_id_at`` holding text or a number."""
+        for path in self.order_id_at:
+            value = lookup(reply.body, path)
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and printable(value.strip()) and len(value) <= 64:
+                return value.strip()
+        return None
+
+    # -- the hooks ------------------------------------------------------------------------
+    def authenticate(self, credentials: Credentials,
+                     client: BrokerClient) -> Session | LoginChallenge:
+        """Unattended with a TOTP secret and every login credential configured; else a
+        challenge: the broker's page (redirect), or a form asking for the code and for
+        every ``at_login`` credential that is not configured."""
+        if self.info.login_style == "redirect":
+            return LoginChallenge(broker=self.broker, kind="url", url=self.login_url(credentials),
+                                  prompt="Log in on the broker's page; it sends you back here",
+                                  fields=(self.redirect_param,))
+        login = Login(client, credentials)
+        stored = self.stored_session(login)
+        if stored is not None:
+            return stored
+        missing = [f for f in self.info.credentials if f.at_login and not credentials.get(f.name)]
+        code = credentials.totp() if not missing else None
+        context = self.start_login(login) if not missing else {}
+        if code is not None:
+            return self.finish_login(replace(login, code=code, context=context))
+        fields = (*(f.name.lower() for f in missing), "code")
+        secret = tuple(f.name.lower() for f in missing if f.secret)
+        return LoginChallenge(broker=self.broker, kind="code", prompt=self.code_prompt,
+                              fields=fields, secret_fields=secret, context=dict(context))
+
+    def handle_callback(self, credentials: Credentials, client: BrokerClient,
+                        challenge: LoginChallenge, params: Mapping[str, str]) -> Session:
+        """Check what was typed (or sent back) before anything is sent, then finish."""
+        if challenge.kind == "url":
+            token = (params.get(self.redirect_param) or "").strip()
+            if not printable(token) or len(token) > 1024:
+                raise AuthenticationError(f"the broker sent back no usable {self.redirect_param}",
+                                          broker=self.broker)
+            return self.finish_login(Login(client, credentials, token, challenge.context,
+                                           params))
+        typed: dict[str, str] = {}
+        for name in challenge.fields:
+            if name == "code":
+                continue
+            value = (params.get(name) or "").strip()
+            if not printable(value) or len(value) > 256:
+                raise AuthenticationError(f"{name.replace('_', ' ')} is required (printable,"
+                                          " no spaces)", broker=self.broker)
+            typed[name.upper()] = value
+        code = (params.get("code") or "").strip()
+        if not re.fullmatch(self.code_pattern, code) or not code.isascii():
+            raise AuthenticationError(f"the code must match {self.code_pattern}; nothing was"
+                                      " sent", broker=self.broker)
+        login = Login(client, credentials.with_values(typed) if typed else credentials, code,
+                      challenge.context, params)
+        if not challenge.context:
+            login = replace(login, context=self.start_login(login))
+        return self.finish_login(login)
+
+    def place_order(self, order: OrderRequest, instrument: Instrument, session: Session,
+                    credentials: Credentials, client: BrokerClient) -> OrderReceipt:
+        """A receipt only with the broker's order id; a success without one is status
+        unknown (with the tag), never a receipt."""
+        reply = self.send(client, self.order_call(order, instrument, credentials),
+                          kind="order", tag=order.tag, credentials=credentials,
+                          session=session)
+        order_id = self.order_id(reply)
+        if order_id is None:
+            raise unreadable(reply.response, self.broker, "success without an order id")
+        return OrderReceipt(broker=self.broker, order_id=order_id, tag=order.tag,
+                            raw=dict(reply.body))
+
+    def fetch_positions(self, session: Session, credentials: Credentials, client: BrokerClient,
+                        instruments: InstrumentIndex) -> list[Position]:
+        """Every row as a :class:`Position`; an empty book (null, ``[]``, an "empty"
+        reply) is ``[]``; any unreadable row makes the whole reply unreadable."""
+        reply = self.send(client, self.positions_call(credentials), kind="read",
+                          credentials=credentials, session=session)
+        if reply.empty:
+            return []
+        rows = reply.data if self.positions_at is None else lookup(reply.body,
+                                                                   self.positions_at)
+        if rows is None or (rows is MISSING and self.positions_may_be_absent):
+            return []
+        if not isinstance(rows, list):
+            raise unreadable(reply.response, self.broker, "positions are not a list")
+        try:
+            found = [self.position(Row(raw, what="position row", broker=self.broker),
+                                   instruments) for raw in rows]
+        except pydantic.ValidationError as exc:
+            raise unreadable(reply.response, self.broker,
+                             f"position row not valid ({exc.errors()[0]['loc']})") from None
+        except BrokerResponseError as exc:
+            raise unreadable(reply.response, self.broker, exc.message) from None
+        return [p for p in found if p is not None]
+
+    def fetch_instruments(self, client: BrokerClient,
+                          progress: ProgressCallback) -> list[Instrument]:
+        return self.master(client, progress)

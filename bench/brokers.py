@@ -25,10 +25,11 @@ import httpx
 import pyotp
 
 from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core.config import env_var
 from openalgo_core.http import POOL_LIMITS, SOCKET_OPTIONS
-from openalgo_core.testing import ServerThread, SimulatorBase
-from openalgo_core.testing.simulator import generate_credential
+from openalgo_core.testing import SimulatorBase
 from openalgo_core.testing.transport import free_port
+from openalgo_core.testing.wiring import broker_environ, wire_all
 
 from .tls import TLSFiles
 
@@ -60,9 +61,8 @@ class BrokerBench:
 
 
 def credentials(broker: str, registry: Registry) -> dict[str, str]:
-    info = registry.load(broker)
-    return {f"OPENALGO_{broker.upper()}_{spec.name}": generate_credential(spec.name)
-            for spec in info.credentials}
+    """Generated credentials for every field the broker declares (the kit's wiring)."""
+    return broker_environ(registry.load(broker))
 
 
 class SimProcess:
@@ -106,20 +106,24 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
          tls: TLSFiles | None = None, **sim_faults: Any) -> Iterator[Live]:
     """A logged-in gateway and the broker's simulator: in its own process (over HTTPS
     when given ``tls``), or (when ``master_size`` asks for a big master contract) in a
-    thread of this one."""
+    thread of this one, wired by the testing kit."""
     registry = Registry()
     env = credentials(bench.id, registry)
+    if master_size:
+        sims = {bench.id: bench.make_sim(env, master_size)}
+        with wire_all(registry, [bench.id], mode="http", environ=env, sims=sims, pace=pace,
+                      sleep=time.sleep) as harnesses:
+            harness = harnesses[bench.id]
+            harness.gateway.authenticate(bench.id)
+            assert harness.url is not None
+            yield Live(bench.id, harness.sim, harness.url, env, harness.gateway)
+        return
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        if master_size:
-            sim: SimulatorBase | SimProcess = bench.make_sim(env, master_size)
-            url = stack.enter_context(ServerThread(sim.app).running())
-        else:
-            sim = SimProcess(bench.id, env, tls)
-            stack.callback(sim.stop)
-            url = sim.url
-            if sim_faults:
-                sim.faults(**sim_faults)
-        env[f"OPENALGO_{bench.id.upper()}_BASE_URL"] = url
+        sim = SimProcess(bench.id, env, tls)
+        stack.callback(sim.stop)
+        if sim_faults:
+            sim.faults(**sim_faults)
+        env[env_var(bench.id, "BASE_URL")] = sim.url
         env["OPENALGO_HOME"] = tmp
         # Over TLS, the gateway's own transport settings, trusting the bench's authority.
         transports = {bench.id: httpx.HTTPTransport(
@@ -129,7 +133,7 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
             registry=registry, environ=env, session_store=MemorySessionStore(),
             cache_dir=Path(tmp) / "cache", pace=pace, transports=transports))
         gateway.authenticate(bench.id)
-        yield Live(bench.id, sim, url, env, gateway)
+        yield Live(bench.id, sim, sim.url, env, gateway)
 
 
 # -- Angel One -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from openalgo_core import Registry
+from openalgo_core.config import env_var
 from openalgo_core.testing.transport import free_port
 
 from .brokers import ORDER, BrokerBench, SimProcess, credentials, live
@@ -39,7 +40,7 @@ def served(bench: BrokerBench) -> Iterator[tuple[str, str, int]]:
     port = free_port()
     key = os.urandom(16).hex()
     with tempfile.TemporaryDirectory() as home:
-        env.update({f"OPENALGO_{bench.id.upper()}_BASE_URL": sim.url, "OPENALGO_HOME": home,
+        env.update({env_var(bench.id, "BASE_URL"): sim.url, "OPENALGO_HOME": home,
                     "OPENALGO_API_KEY": key, "OPENALGO_BROKER": bench.id,
                     "OPENALGO_PACING": "0", "OPENALGO_ORDER_RATE_LIMIT": "1000000",
                     "OPENALGO_API_RATE_LIMIT": "1000000"})

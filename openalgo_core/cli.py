@@ -286,6 +286,15 @@ def cmd_demo(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return run_demo(out, registry=gw.registry, table=_rows_table)
 
 
+def cmd_new_plugin(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import write_plugin
+
+    target = write_plugin(args.broker, args.directory)
+    out.write(f"wrote {target}: broker package {args.broker!r} on the kit, with its own"
+              f" simulator\nnext:  cd {target} && pip install -e '.[test]' && pytest\n")
+    return 0
+
+
 def _rows_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(no positions)"
@@ -355,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="every installed broker, end to end, on local simulators")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("new-plugin", help="write a new broker package (on the kit, with a"
+                                          " simulator) that passes conformance as it is")
+    p.add_argument("broker", help="the broker id: lower-case letters, digits and _")
+    p.add_argument("--directory", default=".", help="where to write openalgo-<broker>/")
+    p.set_defaults(run=None, write=cmd_new_plugin)
     return parser
 
 
@@ -365,6 +380,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.run is None:  # needs no gateway, settings or credentials
+            written: int = args.write(args, out)
+            return written
         load_env_file(".env")
         gw = gateway or Gateway()
         code: int = args.run(gw, args, out)

@@ -1,18 +1,19 @@
 """``openalgo demo``: every installed broker, end to end, on embedded simulators.
 
-Starts each plugin's simulator and the REST gateway on loopback ports, logs in
-to each broker through the gateway's login pages as a user would, places a
-market order, a limit order and one the broker rejects through ``/api/v1``,
-prints each broker's positions, and exits 0. Needs no account and no internet.
+Starts each plugin's simulator and the REST gateway on loopback ports (the
+testing kit's wiring), logs in to each broker through the gateway's login pages
+as a user would (unattended, by typing the code, or through the broker's own
+login page and its redirect back), places a market order, a limit order and one
+the broker rejects through ``/api/v1``, prints each broker's positions, and exits
+0. Needs no account and no internet.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import tempfile
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
@@ -21,39 +22,54 @@ from .errors import OpenAlgoError
 from .gateway import Gateway
 from .models import LoginChallenge
 from .registry import Registry
-from .sessions import MemorySessionStore
-from .testing.simulator import SimulatorBase, generate_credential
-from .testing.transport import ServerThread
+from .testing.browser import LoginPageError, submit_login_page
+from .testing.simulator import SimulatorBase
+from .testing.transport import ServerThread, free_port
+from .testing.universe import Listing
+from .testing.wiring import Harness, wire_all
 
 __all__ = ["run_demo"]
 
 
-def _pick(sim: SimulatorBase) -> tuple[str, str, Any]:
+def _pick(sim: SimulatorBase) -> Listing:
     """A liquid cash equity from the simulator's universe."""
-    listing = next(row for row in sim.listings if row.symbol == "SBIN" and row.exchange == "NSE")
-    return listing.symbol, listing.exchange, listing
+    return next(row for row in sim.listings if row.symbol == "SBIN" and row.exchange == "NSE")
 
 
-def _login(web: httpx.Client, gateway: Gateway, broker: str, sim: SimulatorBase) -> str:
-    """Log in through the gateway's pages: unattended, or by filling the code form.
-    (No installed broker logs in by redirect yet; such a login is reported as failed.)"""
+def _login(web: httpx.Client, browser: httpx.Client, harness: Harness) -> str:
+    """Log in through the gateway's pages as a user would; say how it went."""
+    broker, gateway, sim = harness.broker, harness.gateway, harness.sim
     response = web.get(f"/{broker}/login")
-    if response.status_code == 303 and response.headers["location"].startswith("/"):
+    where = response.headers.get("location", "")
+    if response.status_code == 303 and where.startswith("/"):
         return "unattended (TOTP computed from the stored secret)"
-    if response.status_code == 200 and "<form" in response.text:
-        state = re.search(r'name="state" value="([^"]+)"', response.text)
-        fields = re.findall(r'<input name="([a-z_]+)"', response.text)
-        if state is None or not fields:
-            raise RuntimeError(f"{broker}: unexpected login form")
-        challenge = gateway.pending_challenge(broker, state.group(1))
-        assert isinstance(challenge, LoginChallenge)
-        answers = sim.demo_login_params(challenge)
-        done = web.post(f"/{broker}/callback",
-                        data={"state": state.group(1), **{f: answers[f] for f in fields}})
+    if response.status_code == 303:  # to the broker's own login page
+        challenge = LoginChallenge(broker=broker, kind="url", prompt="", url=where)
+        back = submit_login_page(browser, where, sim.demo_login_params(challenge))
+        done = web.get(str(back))
         if done.status_code != 200:
-            raise RuntimeError(f"{broker}: login form refused: {done.text[:200]}")
-        return "through the code form"
+            raise RuntimeError(f"{broker}: the redirect back was refused: {done.text[:200]}")
+        return "through the broker's login page, redirected back with a token"
+    if response.status_code == 200 and "<form" in response.text:
+        return _code_form(web, gateway, broker, sim, response.text)
     raise RuntimeError(f"{broker}: login failed: HTTP {response.status_code} {response.text[:200]}")
+
+
+def _code_form(web: httpx.Client, gateway: Gateway, broker: str, sim: SimulatorBase,
+               page: str) -> str:
+    state = re.search(r'name="state" value="([^"]+)"', page)
+    fields = re.findall(r'<input name="([a-z_]+)"', page)
+    if state is None or not fields:
+        raise RuntimeError(f"{broker}: unexpected login form")
+    challenge = gateway.pending_challenge(broker, state.group(1))
+    if challenge is None:
+        raise RuntimeError(f"{broker}: the login form's state is not pending")
+    answers = sim.demo_login_params(challenge)
+    done = web.post(f"/{broker}/callback",
+                    data={"state": state.group(1), **{f: answers[f] for f in fields}})
+    if done.status_code != 200:
+        raise RuntimeError(f"{broker}: login form refused: {done.text[:200]}")
+    return "through the code form"
 
 
 def run_demo(out: TextIO, *, registry: Registry | None = None,
@@ -62,59 +78,46 @@ def run_demo(out: TextIO, *, registry: Registry | None = None,
     from .server.app import create_app
 
     registry = registry or Registry()
-    brokers = [r for r in registry.load_all() if r.status == "ok"]
+    brokers = [r.id for r in registry.load_all() if r.status == "ok"]
     if not brokers:
         out.write("no working broker plugin installed; pip install ./plugins/openalgo-angel\n")
         return 1
-    env: dict[str, str] = {"OPENALGO_API_KEY": secrets.token_hex(16)}
-    sims: dict[str, SimulatorBase] = {}
-    servers: list[ServerThread] = []
+    port = free_port()
+    web_url = f"http://127.0.0.1:{port}"
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="openalgo-demo-") as tmp:
-        env["OPENALGO_HOME"] = tmp
-        try:
-            for record in brokers:
-                assert record.info is not None
-                prefix = f"OPENALGO_{record.id.upper()}_"
-                for spec in record.info.credentials:
-                    env[prefix + spec.name] = generate_credential(spec.name)
-                sim = registry.call(record.id, "broker_simulator", environ=env)
-                server = ServerThread(sim.app).start()
-                servers.append(server)
-                sims[record.id] = sim
-                env[prefix + "BASE_URL"] = server.url
-                out.write(f"{record.id:<10} simulator on {server.url}\n")
-            gateway = Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
-                              cache_dir=Path(tmp) / "cache")
-            web_server = ServerThread(create_app(gateway, environ=env)).start()
-            servers.append(web_server)
-            out.write(f"{'gateway':<10} REST API on {web_server.url}/api/v1 "
-                      f"(dashboard {web_server.url}/)\n\n")
-            with httpx.Client(base_url=web_server.url, timeout=30) as web:
-                for record in brokers:
-                    failures += _demo_broker(web, gateway, record.id, sims[record.id], env,
-                                             out, table)
-        finally:
-            for server in reversed(servers):
-                server.stop()
+    with wire_all(registry, brokers, mode="http", callback_base=web_url,
+                  sleep=time.sleep) as harnesses:
+        for broker, harness in harnesses.items():
+            out.write(f"{broker:<10} simulator on {harness.url}\n")
+        first = harnesses[brokers[0]]
+        env = first.environ
+        env["OPENALGO_API_KEY"] = secrets.token_hex(16)
+        env["OPENALGO_ORDER_RATE_LIMIT"] = "1000"  # one key trades on every broker at once
+        with ServerThread(create_app(first.gateway, environ=env), port=port).running(), \
+                httpx.Client(base_url=web_url, timeout=30) as web, \
+                httpx.Client(timeout=30) as browser:
+            out.write(f"{'gateway':<10} REST API on {web_url}/api/v1 (dashboard {web_url}/)\n\n")
+            for broker in brokers:
+                failures += _demo_broker(web, browser, harnesses[broker], env["OPENALGO_API_KEY"],
+                                         out, table)
     out.write("demo finished: all brokers behaved as expected\n" if not failures
               else f"demo finished with {failures} unexpected result(s)\n")
     return 0 if not failures else 1
 
 
-def _demo_broker(web: httpx.Client, gateway: Gateway, broker: str, sim: SimulatorBase,
-                 env: dict[str, str], out: TextIO,
-                 table: Callable[[list[dict[str, Any]]], str]) -> int:
-    key = {"apikey": env["OPENALGO_API_KEY"], "broker": broker, "strategy": "demo"}
+def _demo_broker(web: httpx.Client, browser: httpx.Client, harness: Harness, api_key: str,
+                 out: TextIO, table: Callable[[list[dict[str, Any]]], str]) -> int:
+    broker, sim = harness.broker, harness.sim
+    key = {"apikey": api_key, "broker": broker, "strategy": "demo"}
     failures = 0
     try:
-        how = _login(web, gateway, broker, sim)
-    except (OpenAlgoError, RuntimeError) as exc:
+        how = _login(web, browser, harness)
+    except (OpenAlgoError, RuntimeError, LoginPageError) as exc:
         out.write(f"[{broker}] login FAILED: {exc}\n")
         return 1
     out.write(f"[{broker}] logged in {how}\n")
-    symbol, exchange, listing = _pick(sim)
-    base = {**key, "symbol": symbol, "exchange": exchange, "product": "MIS"}
+    listing = _pick(sim)
+    base = {**key, "symbol": listing.symbol, "exchange": listing.exchange, "product": "MIS"}
     limit_price = str(listing.price - listing.tick_size * 20)
     steps = [
         ("market BUY 10", {**base, "action": "BUY", "quantity": 10}),
@@ -127,7 +130,7 @@ def _demo_broker(web: httpx.Client, gateway: Gateway, broker: str, sim: Simulato
         ok = reply.get("status") == "success"
         failures += not ok
         out.write(f"[{broker}] {label:<22} -> {reply.get('orderid') or reply.get('message')}\n")
-    sim.faults.reject_orders = 1  # the broker refuses the next order (e.g. an RMS block)
+    harness.fault(reject_orders=1)  # the broker refuses the next order (e.g. an RMS block)
     reply = web.post("/api/v1/placeorder", json={**base, "action": "BUY", "quantity": 1})
     rejected = reply.status_code == 400 and reply.json().get("status") == "error"
     failures += not rejected

@@ -256,6 +256,13 @@ class Gateway:
                 f" log in again", broker=broker)
         return session
 
+    def _live_session(self, broker: str) -> Session | None:
+        """The stored session if it is still live, else None (no error: a public master
+        contract needs none)."""
+        session = self.sessions.get(broker)
+        return session if session is not None and not session.is_expired(self._now()) \
+            else None
+
     def logout(self, broker: str) -> None:
         self.sessions.delete(broker)
 
@@ -276,7 +283,8 @@ class Gateway:
             index = None if refresh else self.cache.load(broker, today)
             if index is None:
                 rows = self._call(broker, "fetch_instruments", client=self.client(broker),
-                                  progress=progress or (lambda done, total: None))
+                                  progress=progress or (lambda done, total: None),
+                                  session=self._live_session(broker))
                 index = InstrumentIndex.from_instruments(broker, rows)
                 self.cache.save(index, today)
             self._indexes[broker] = (today, index)

@@ -138,13 +138,15 @@ def fetch_positions(session: Session, credentials: Credentials,  # type: ignore[
 
 
 @hookspec(firstresult=True)
-def fetch_instruments(client: BrokerClient,  # type: ignore[empty-body]
-                      progress: ProgressCallback) -> Iterable[Instrument]:
+def fetch_instruments(client: BrokerClient, progress: ProgressCallback,  # type: ignore[empty-body]
+                      session: Session | None) -> Iterable[Instrument]:
     """Download and parse the broker's master contract.
 
     Args:
         client: use ``client.download(url, progress=progress)``.
         progress: called with ``(bytes_done, bytes_total_or_None)``.
+        session: the live session, or None when not logged in: for a master contract
+            behind the broker's auth (a public one ignores it; declare it only if needed).
 
     Returns:
         Every instrument as a unified :class:`Instrument` (OpenAlgo symbol and
@@ -152,6 +154,7 @@ def fetch_instruments(client: BrokerClient,  # type: ignore[empty-body]
 
     Raises:
         BrokerResponseError: the file is not in the documented format.
+        AuthenticationError: the file needs a session and there is none.
     """
 
 

@@ -61,7 +61,10 @@ def defaulted_hookimpl_params(plugin: object) -> list[str]:
     found = []
     marker = f"{PROJECT}_impl"
     for name in dir(plugin):
-        func = getattr(plugin, name, None)
+        # statically, as pluggy does: reading a property could run plugin code
+        func = inspect.getattr_static(plugin, name, None)
+        if isinstance(func, staticmethod | classmethod):
+            func = func.__func__
         if callable(func) and hasattr(func, marker):
             for param in inspect.signature(func).parameters.values():
                 if param.default is not inspect.Parameter.empty:

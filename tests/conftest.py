@@ -1,4 +1,4 @@
-"""Shared fixtures: the fake broker wired to a gateway, in-process."""
+"""Shared fixtures: the fake broker wired to a gateway in-process (the kit's wiring)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from openalgo_core import Gateway, MemorySessionStore, Registry, RetryPolicy
-from openalgo_core.testing import InProcessTransport
+from openalgo_core import Gateway
+from openalgo_core.testing.wiring import Harness, wire
 from tests.fakebroker import plugin as fake_plugin
 from tests.fakebroker.simulator import FakeSimulator
 
 
 @pytest.fixture
 def fake_env() -> dict[str, str]:
+    """The fake broker's credentials; once ``gateway`` is used, its live environment."""
     return {"OPENALGO_FAKE_API_KEY": "key-123456", "OPENALGO_FAKE_CLIENT_ID": "C42",
             "OPENALGO_FAKE_PIN": "9876", "OPENALGO_FAKE_TOTP_SECRET": pyotp.random_base32()}
 
@@ -26,17 +27,18 @@ def fake_sim(fake_env: dict[str, str]) -> FakeSimulator:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
+def fake_harness(fake_env: dict[str, str], fake_sim: FakeSimulator,
+                 tmp_path: Path) -> Iterator[Harness]:
+    with wire(fake_plugin, sim=fake_sim, environ=fake_env, home=tmp_path / "home") as harness:
+        yield harness
 
 
 @pytest.fixture
-def gateway(fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path,
-            sleeps: list[float]) -> Iterator[Gateway]:
-    registry = Registry(environ=fake_env, discover=False)
-    registry.register_broker(fake_plugin)
-    with Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
-                 cache_dir=tmp_path / "cache",
-                 transports={"fake": InProcessTransport(fake_sim.app)},
-                 retry=RetryPolicy(attempts=3), sleep=sleeps.append) as gw:
-        yield gw
+def sleeps(fake_harness: Harness) -> list[float]:
+    """What the gateway would have slept (recorded, not slept)."""
+    return fake_harness.sleeps
+
+
+@pytest.fixture
+def gateway(fake_harness: Harness) -> Gateway:
+    return fake_harness.gateway

@@ -67,7 +67,7 @@ def test_validation_happens_before_the_network(gateway: Gateway, fake_sim: FakeS
     with pytest.raises(UnknownSymbolError, match="SBIN"):
         gateway.place_order("fake", {**ORDER, "symbol": "SBI"})
     nifty_fut = next(i for i in gateway.instruments("fake").search("NIFTY") if
-                     i.instrument_type == "EQ" and i.lot_size == 75)
+                     i.instrument_type == "FUT" and i.lot_size == 75)
     with pytest.raises(ValidationError, match="lot size 75"):
         gateway.place_order("fake", {**ORDER, "symbol": nifty_fut.symbol, "exchange": "NFO",
                                      "product": "NRML", "quantity": 10})

@@ -41,6 +41,11 @@ class Spy:
         self.calls["fetch_positions"] = {"instruments": instruments}
         return (yield)
 
+    @hookimpl(wrapper=True)
+    def fetch_instruments(self, session: Any) -> Any:
+        self.calls.setdefault("fetch_instruments", []).append(session)
+        return (yield)
+
 
 @pytest.fixture
 def spy(gateway: Gateway) -> Spy:
@@ -91,6 +96,14 @@ def test_hook_fetch_instruments_reports_progress(gateway: Gateway) -> None:
     index = gateway.instruments("fake", progress=lambda d, t: seen.append((d, t)))
     assert index.resolve("SBIN", "NSE").token == "3045"
     assert seen and seen[-1][0] > 0
+
+
+def test_hook_fetch_instruments_gets_the_live_session_or_none(gateway: Gateway,
+                                                              spy: Spy) -> None:
+    gateway.instruments("fake", refresh=True)
+    session = gateway.authenticate("fake")
+    gateway.instruments("fake", refresh=True)
+    assert spy.calls["fetch_instruments"] == [None, session]
 
 
 def test_hook_broker_simulator_builds_the_simulator(gateway: Gateway,

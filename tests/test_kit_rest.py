@@ -89,7 +89,10 @@ class KitFake(RestBroker):
                         quantity=row.whole("qty"), average_price=row.decimal("avg"),
                         ltp=row.decimal("ltp"), pnl=row.decimal("pnl"))
 
-    def master(self, client: BrokerClient, progress: ProgressCallback) -> list[Instrument]:
+    def master(self, client: BrokerClient, progress: ProgressCallback,
+               session: Session | None) -> list[Instrument]:
+        token = self.require_session(session).access_token.get_secret_value()
+        client.download(client.url("api", "/master.csv"), headers={"Authorization": token})
         with InstrumentBuilder(self.broker) as build:
             build.equity("SBIN", "NSE", "SBIN", "NSE", "3045", "SBIN", 1, "0.05")
         return build.result()
@@ -113,6 +116,7 @@ class Broker:
             "/v2/orders": {"ok": True, "data": {"id": "O-1"}},
             "/v2/positions": {"ok": True, "data": [
                 {"sym": "SBIN", "qty": "2", "avg": "800", "ltp": "810.5", "pnl": "21"}]},
+            "/master.csv": httpx.Response(200, text="token,symbol\n"),
         }
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -146,6 +150,12 @@ def order(**fields: Any) -> dict[str, Any]:
     return {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1, **fields}
 
 
+def test_a_master_behind_auth_needs_a_login(gw: Gateway, broker: Broker) -> None:
+    with pytest.raises(AuthenticationError, match="log in first"):
+        gw.instruments("kitfake")
+    assert broker.requests == []
+
+
 def test_kit_hooks_load_as_a_plugin_without_defaults() -> None:
     registry = Registry(environ={}, discover=False)
     assert registry.register_broker(HOOKS) is INFO
@@ -159,6 +169,8 @@ def test_unattended_login_and_a_session_host(gw: Gateway, broker: Broker) -> Non
     assert json.loads(login.content)["totp"] == pyotp.TOTP(SECRET).now()
     receipt = gw.place_order("kitfake", order())
     sent = broker.requests[-1]
+    assert broker.requests[1].url.path == "/master.csv"  # the master behind auth, logged in
+    assert broker.requests[1].headers["authorization"] == "tok-1"
     assert sent.url.host == "t7.kitfake.example"  # the host the login named
     assert request_meta(sent).kind == "order" and request_meta(sent).tag == receipt.tag
     assert json.loads(sent.content)["tag"] == receipt.tag and receipt.order_id == "O-1"
@@ -342,3 +354,19 @@ def test_a_pasted_token_is_checked_and_used(broker: Broker, tmp_path: Path) -> N
         broker.replies["/profile"] = {"ok": False, "code": "EXPIRED", "msg": "token expired"}
         with pytest.raises(AuthenticationError, match="token expired"):
             g.authenticate("kitfake")
+
+
+class Counted(KitFake):
+    built = 0
+
+    def __init__(self) -> None:
+        Counted.built += 1
+
+
+def test_loading_kit_hooks_builds_no_broker() -> None:
+    """Listing and loading plugins stays cheap: the broker is built on the first call."""
+    hooks = KitHooks(INFO, broker=f"{__name__}:Counted")
+    registry = Registry(environ={}, discover=False)
+    registry.register_broker(hooks)
+    assert registry.load("kitfake") is INFO and Counted.built == 0
+    assert hooks.broker is hooks.broker and Counted.built == 1

@@ -5,7 +5,10 @@ cheap, once, for every broker: rows are built positionally (``Instrument`` is a
 ``NamedTuple``: no keyword parsing per row), the few distinct tick sizes, lot sizes,
 expiries, strikes and index names are converted once and cached, OpenAlgo symbols are
 spelled by :mod:`~openalgo_core.kit.symbols`, and the cyclic GC is paused while the
-list grows. A bad row is skipped and counted, never fatal and never silent::
+list grows. A bad row is skipped and counted, never fatal and never silent. A plugin
+reading a very big file in its own loop uses the builder's conversion tables
+(``build.ticks[raw]``, ``build.lots``, ``build.expiries``, ``build.strikes(segment)``,
+``build.indices``: dicts that convert on first sight) and appends to ``build.rows``::
 
     def read(raw):                     # may raise on a bad row: it is skipped, counted
         build.equity(raw["sym"], "NSE", raw["sym"] + "-EQ", "NSE", raw["tok"], raw["name"],
@@ -32,7 +35,7 @@ from ..models import Instrument
 from .rows import number, whole_number
 from .symbols import expiry_code, index_symbol, strike_text
 
-__all__ = ["BAD_ROW", "InstrumentBuilder"]
+__all__ = ["BAD_ROW", "Converted", "InstrumentBuilder"]
 
 log = logging.getLogger("openalgo.instruments")
 
@@ -41,6 +44,8 @@ BAD_ROW = (KeyError, IndexError, TypeError, ValueError, AttributeError, Arithmet
            InvalidOperation)
 _NEW = tuple.__new__
 _Raw = TypeVar("_Raw")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 def _ddmmmyyyy(text: str) -> dt.date:
@@ -69,11 +74,13 @@ class InstrumentBuilder:
         self._strike_scale = strike_scale if callable(strike_scale) \
             else (lambda exchange, s=strike_scale: s)
         self._parse_expiry = parse_expiry
-        self._ticks: dict[Any, Decimal] = {}
-        self._lots: dict[Any, int] = {}
-        self._expiries: dict[Any, tuple[dt.date, str]] = {}
-        self._strikes: dict[tuple[str, Any], tuple[Decimal, str]] = {}
-        self._indices: dict[str, str] = {}
+        #: raw -> converted, converted on first sight (a hit is one dict subscript): for
+        #: a plugin's own tight loop over a big file; the row methods use them too.
+        self.ticks: Converted[Any, Decimal] = Converted(self._tick)
+        self.lots: Converted[Any, int] = Converted(self._lot)
+        self.expiries: Converted[Any, tuple[dt.date, str]] = Converted(self._expiry)
+        self.indices: Converted[str, str] = Converted(index_symbol)
+        self._strikes: dict[str, Converted[Any, tuple[Decimal, str]]] = {}
         self._gc = gc_paused()
 
     def __enter__(self) -> InstrumentBuilder:
@@ -95,55 +102,40 @@ class InstrumentBuilder:
                 skipped[type(exc).__name__] += 1
 
     # -- cached conversions (each raises ValueError on a bad value) --------------------
-    def tick(self, raw: Any) -> Decimal:
-        """A tick size in rupees, > 0."""
-        found = self._ticks.get(raw)
-        if found is None:
-            value = number(raw) / self._tick_scale
-            if value <= 0:
-                raise ValueError(f"tick size {raw!r}")
-            found = self._ticks[raw] = _rupees(value)
-        return found
+    def _tick(self, raw: Any) -> Decimal:
+        value = number(raw) / self._tick_scale
+        if value <= 0:
+            raise ValueError(f"tick size {raw!r}")
+        return _rupees(value)
 
-    def lot(self, raw: Any) -> int:
-        """A lot size, >= 1."""
-        found = self._lots.get(raw)
-        if found is None:
-            value = whole_number(raw)
-            if value < 1:
-                raise ValueError(f"lot size {raw!r}")
-            found = self._lots[raw] = value
-        return found
+    def _lot(self, raw: Any) -> int:
+        value = whole_number(raw)
+        if value < 1:
+            raise ValueError(f"lot size {raw!r}")
+        return value
 
-    def expiry(self, raw: Any) -> tuple[dt.date, str]:
-        """(date, ``DDMMMYY``) of a raw expiry."""
-        found = self._expiries.get(raw)
-        if found is None:
-            if isinstance(raw, dt.date):
-                day = raw
-            elif isinstance(raw, str):
-                day = self._parse_expiry(raw.strip())
-            else:
-                raise ValueError(f"expiry {raw!r}")
-            found = self._expiries[raw] = (day, expiry_code(day))
-        return found
+    def _expiry(self, raw: Any) -> tuple[dt.date, str]:
+        if isinstance(raw, dt.date):
+            day = raw
+        elif isinstance(raw, str):
+            day = self._parse_expiry(raw.strip())
+        else:
+            raise ValueError(f"expiry {raw!r}")
+        return day, expiry_code(day)
 
-    def strike(self, raw: Any, broker_exchange: str) -> tuple[Decimal, str]:
-        """(rupees, OpenAlgo text) of a raw strike, > 0."""
-        key = (broker_exchange, raw)
-        found = self._strikes.get(key)
+    def strikes(self, broker_exchange: str) -> Converted[Any, tuple[Decimal, str]]:
+        """raw strike -> (rupees, OpenAlgo text), > 0, on one broker exchange."""
+        found = self._strikes.get(broker_exchange)
         if found is None:
-            value = _rupees(number(raw) / self._strike_scale(broker_exchange))
-            if value <= 0:
-                raise ValueError(f"strike {raw!r}")
-            found = self._strikes[key] = (value, strike_text(value))
-        return found
+            scale = self._strike_scale(broker_exchange)
 
-    def index_name(self, name: str) -> str:
-        """OpenAlgo's symbol for an index name (cached)."""
-        found = self._indices.get(name)
-        if found is None:
-            found = self._indices[name] = index_symbol(name)
+            def convert(raw: Any) -> tuple[Decimal, str]:
+                value = _rupees(number(raw) / scale)
+                if value <= 0:
+                    raise ValueError(f"strike {raw!r}")
+                return value, strike_text(value)
+
+            found = self._strikes[broker_exchange] = Converted(convert)
         return found
 
     # -- rows ---------------------------------------------------------------------------
@@ -153,24 +145,24 @@ class InstrumentBuilder:
         symbol listed in two series, the preferred one wins)."""
         (self.later if later else self.rows).append(_NEW(Instrument, (
             symbol, exchange, broker_symbol, broker_exchange, _token(token), name, "EQ",
-            self.lot(lot), self.tick(tick), None, None, None)))
+            self.lots[lot], self.ticks[tick], None, None, None)))
 
     def index(self, name: str, exchange: str, broker_symbol: str, broker_exchange: str,
               token: str, tick: Any = "0.05", *, symbol: str | None = None) -> None:
         """An index (quotes only), under OpenAlgo's alias of ``name``."""
         self.rows.append(_NEW(Instrument, (
-            symbol or self.index_name(name), exchange, broker_symbol, broker_exchange,
-            _token(token), name, "INDEX", 1, self.tick(tick), None, None, None)))
+            symbol or self.indices[name], exchange, broker_symbol, broker_exchange,
+            _token(token), name, "INDEX", 1, self.ticks[tick], None, None, None)))
 
     def future(self, name: str, exchange: str, broker_symbol: str, broker_exchange: str,
                token: str, lot: Any, tick: Any, expiry: Any, *,
                symbol: str | None = None) -> None:
         """A future; its symbol is spelled ``NAME DDMMMYY FUT`` unless ``symbol`` is given
         (a broker whose own symbol already is OpenAlgo's)."""
-        day, code = self.expiry(expiry)
+        day, code = self.expiries[expiry]
         self.rows.append(_NEW(Instrument, (
             symbol or f"{name}{code}FUT", exchange, broker_symbol, broker_exchange,
-            _token(token), name, "FUT", self.lot(lot), self.tick(tick), day, None, None)))
+            _token(token), name, "FUT", self.lots[lot], self.ticks[tick], day, None, None)))
 
     def option(self, name: str, exchange: str, broker_symbol: str, broker_exchange: str,
                token: str, lot: Any, tick: Any, expiry: Any, strike: Any, option_type: str,
@@ -178,11 +170,11 @@ class InstrumentBuilder:
         """An option (``CE``/``PE``); symbol ``NAME DDMMMYY strike CE|PE`` unless given."""
         if option_type != "CE" and option_type != "PE":
             raise ValueError(f"option type {option_type!r}")
-        day, code = self.expiry(expiry)
-        value, text = self.strike(strike, broker_exchange)
+        day, code = self.expiries[expiry]
+        value, text = self.strikes(broker_exchange)[strike]
         self.rows.append(_NEW(Instrument, (
             symbol or f"{name}{code}{text}{option_type}", exchange, broker_symbol,
-            broker_exchange, _token(token), name, option_type, self.lot(lot), self.tick(tick),
+            broker_exchange, _token(token), name, option_type, self.lots[lot], self.ticks[tick],
             day, value, option_type)))
 
     def result(self) -> list[Instrument]:
@@ -200,6 +192,21 @@ class InstrumentBuilder:
             raise BrokerResponseError(f"master contract has no usable rows ({skipped} skipped)",
                                       broker=self.broker)
         return rows
+
+
+class Converted(dict[_K, _V]):
+    """A dict that converts a missing key on first sight and keeps the result; a bad
+    key raises the converter's error and is not kept."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[_K], _V]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, raw: _K) -> _V:
+        value = self[raw] = self.convert(raw)
+        return value
 
 
 def _token(token: str) -> str:

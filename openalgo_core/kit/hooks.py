@@ -100,9 +100,9 @@ class KitHooks:
         return self.broker.fetch_positions(session, credentials, client, instruments)
 
     @hookimpl
-    def fetch_instruments(self, client: BrokerClient,
-                          progress: ProgressCallback) -> Iterable[Instrument]:
-        return self.broker.fetch_instruments(client, progress)
+    def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,
+                          session: Session | None) -> Iterable[Instrument]:
+        return self.broker.fetch_instruments(client, progress, session)
 
     @hookimpl
     def broker_simulator(self, environ: Mapping[str, str]) -> Any:

@@ -162,8 +162,10 @@ class RestBroker:
         """One position row (None: not a position, skip it)."""
         raise NotImplementedError
 
-    def master(self, client: BrokerClient, progress: ProgressCallback) -> list[Instrument]:
-        """Download and parse the master contract."""
+    def master(self, client: BrokerClient, progress: ProgressCallback,
+               session: Session | None) -> list[Instrument]:
+        """Download and parse the master contract (``session``: the live one, or None,
+        for a file behind the broker's auth: :meth:`require_session`)."""
         raise NotImplementedError
 
     # -- written once ---------------------------------------------------------------------
@@ -326,6 +328,18 @@ class RestBroker:
             raise unreadable(reply.response, self.broker, exc.message) from None
         return [p for p in found if p is not None]
 
-    def fetch_instruments(self, client: BrokerClient,
-                          progress: ProgressCallback) -> list[Instrument]:
-        return self.master(client, progress)
+    def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,
+                          session: Session | None) -> list[Instrument]:
+        return self.master(client, progress, session)
+
+    def require_session(self, session: Session | None) -> Session:
+        """``session``, for a master contract behind the broker's auth.
+
+        Raises:
+            AuthenticationError: not logged in.
+        """
+        if session is None:
+            raise AuthenticationError(f"log in first: the {self.info.display_name} master"
+                                      f" contract needs a session (openalgo login"
+                                      f" {self.broker})", broker=self.broker)
+        return session

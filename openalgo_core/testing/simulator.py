@@ -1,29 +1,32 @@
 """The base every broker simulator builds on.
 
 A simulator is an ASGI app (Starlette) that speaks one broker's real wire
-protocol. This base gives it: credentials read from the same
-``OPENALGO_<ID>_<FIELD>`` variables the plugin reads (missing ones generated
-and printed once), TOTP checking, session tokens, an in-memory order book
-with deterministic market fills, positions built from fills, a realistic
-instrument universe, fault injection and control endpoints under ``/_sim/``:
+protocol. This base gives it what every broker repeats: credentials read from
+the same ``OPENALGO_<ID>_<FIELD>`` variables the plugin reads (missing ones
+generated and printed once), TOTP checking, session tokens, an in-memory order
+book with deterministic market fills and lot-size and margin (RMS) rejections,
+quotes that move the market, positions built from fills, a realistic instrument
+universe served as the broker's master file, fault injection
+(:class:`~openalgo_core.testing.faults.Faults`) and control endpoints under ``/_sim/``:
 
-====================  ===========================================================
-``GET  /_sim/orders``  every order received (raw body, status, reason)
-``GET  /_sim/stats``   requests, orders and refusals counted
-``POST /_sim/reset``   empty the book and clear faults
-``POST /_sim/expire``  expire every session
+========================  =======================================================
+``GET  /_sim/orders``      every order received (raw body, status, reason)
+``GET  /_sim/stats``       requests, orders and refusals counted
+``POST /_sim/reset``       empty the book, forget quotes, clear faults
+``POST /_sim/expire``      expire every session
 ``GET|POST /_sim/faults``  read or set faults (JSON, see :class:`Faults`)
-====================  ===========================================================
+========================  =======================================================
 
-A subclass sets ``broker``, ``credential_fields`` and ``order_paths`` and
-implements :meth:`SimulatorBase.routes` and
-:meth:`SimulatorBase.rate_limited_response`.
+A subclass sets ``broker``, ``credential_fields`` and ``order_paths``, implements
+:meth:`SimulatorBase.routes`, and states its broker's own replies
+(:meth:`~SimulatorBase.rate_limited_response`, ...). It never imports its
+plugin's mapping: it states the broker's behaviour on its own, so a wrong mapping
+in the plugin cannot be mirrored here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import inspect
 import os
 import random
@@ -33,192 +36,32 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-import anyio
 import pyotp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .transport import ConnectionDropped
-from .universe import Listing, universe
+from ..config import env_var
+from .book import OrderBook, SimOrder
+from .faults import FaultMiddleware, Faults
+from .universe import Listing, big_universe, universe
 
-__all__ = ["Faults", "OrderBook", "PositionRow", "SimOrder", "SimulatorBase",
-           "generate_credential"]
+__all__ = ["SimulatorBase", "generate_credential"]
 
 _printed: set[str] = set()
+#: Where OpenAlgo's login callbacks live by default (``REDIRECT_URL`` is built on it).
+DEFAULT_CALLBACK_BASE = "http://127.0.0.1:5000"
 
 
-@dataclass
-class Faults:
-    """What goes wrong, and how often. Counters (``drop_after_accept``,
-    ``malformed``) apply to the next N matching requests."""
-
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    rate_limit_rate: float = 0.0
-    rate_limit_per_second: int = 0
-    drop_after_accept: int = 0
-    stall_after_accept_ms: float = 0.0
-    malformed: int = 0
-    rate_limit_next: int = 0
-    reject_orders: int = 0
-    scope: Literal["all", "orders", "reads"] = "all"
-
-
-@dataclass
-class SimOrder:
-    order_id: str
-    exchange: str
-    symbol: str
-    token: str
-    side: str
-    quantity: int
-    pricetype: str
-    product: str
-    price: Decimal
-    trigger_price: Decimal
-    disclosed_quantity: int = 0
-    tag: str = ""
-    status: str = "open"
-    reason: str = ""
-    filled: int = 0
-    average_price: Decimal = Decimal(0)
-    created_at: dt.datetime = field(default_factory=dt.datetime.now)
-    raw: Any = None
-
-    def as_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for key, value in data.items():
-            if isinstance(value, Decimal):
-                data[key] = str(value)
-            elif isinstance(value, dt.datetime):
-                data[key] = value.isoformat()
-        return data
-
-
-@dataclass
-class PositionRow:
-    exchange: str
-    token: str
-    symbol: str
-    product: str
-    ltp: Decimal
-    buy_qty: int = 0
-    buy_value: Decimal = Decimal(0)
-    sell_qty: int = 0
-    sell_value: Decimal = Decimal(0)
-
-    @property
-    def net(self) -> int:
-        return self.buy_qty - self.sell_qty
-
-    @property
-    def buy_avg(self) -> Decimal:
-        return self.buy_value / self.buy_qty if self.buy_qty else Decimal(0)
-
-    @property
-    def sell_avg(self) -> Decimal:
-        return self.sell_value / self.sell_qty if self.sell_qty else Decimal(0)
-
-    @property
-    def average_price(self) -> Decimal:
-        """Average of the open side (0 when flat)."""
-        if self.net > 0:
-            return self.buy_avg
-        if self.net < 0:
-            return self.sell_avg
-        return Decimal(0)
-
-    @property
-    def realised(self) -> Decimal:
-        closed = min(self.buy_qty, self.sell_qty)
-        return ((self.sell_avg - self.buy_avg) * closed).quantize(Decimal("0.01"))
-
-    @property
-    def unrealised(self) -> Decimal:
-        return ((self.ltp - self.average_price) * self.net).quantize(Decimal("0.01"))
-
-    @property
-    def pnl(self) -> Decimal:
-        return self.realised + self.unrealised
-
-
-class OrderBook:
-    """Orders and fills. Market orders fill at once at the listing's price; a
-    marketable limit fills at that price; other limits rest; stops wait."""
-
-    def __init__(self) -> None:
-        self.orders: dict[str, SimOrder] = {}
-        self._lock = threading.Lock()
-        self._seq = 0
-
-    def next_id(self, prefix: str = "") -> str:
-        with self._lock:
-            self._seq += 1
-            return prefix + f"{dt.date.today():%y%m%d}{self._seq:09d}"
-
-    def submit(self, order: SimOrder, price: Decimal, *,
-               margin_limit: Decimal | None = None, margin_reason: str = "") -> SimOrder:
-        """Book ``order`` against reference ``price``; may reject it for margin."""
-        value = order.quantity * (order.price or price)
-        if margin_limit is not None and value > margin_limit:
-            order.status, order.reason = "rejected", margin_reason or "insufficient margin"
-        elif order.pricetype == "MARKET" or (
-                order.pricetype == "LIMIT" and (
-                    (order.side == "BUY" and order.price >= price)
-                    or (order.side == "SELL" and order.price <= price))):
-            order.status, order.filled, order.average_price = "complete", order.quantity, price
-        elif order.pricetype in ("SL", "SL-M"):
-            order.status = "trigger pending"
-        else:
-            order.status = "open"
-        with self._lock:
-            self.orders[order.order_id] = order
-        return order
-
-    def reject(self, order: SimOrder, reason: str) -> SimOrder:
-        """Book ``order`` as rejected (an RMS refusal after the broker accepted it)."""
-        order.status, order.reason = "rejected", reason
-        with self._lock:
-            self.orders[order.order_id] = order
-        return order
-
-    def cancel(self, order_id: str) -> SimOrder | None:
-        with self._lock:
-            order = self.orders.get(order_id)
-            if order is None or order.status not in ("open", "trigger pending"):
-                return None
-            order.status = "cancelled"
-            return order
-
-    def positions(self, mark: Mapping[str, Decimal]) -> list[PositionRow]:
-        """Positions from complete orders, keyed by (exchange, token, product)."""
-        rows: dict[tuple[str, str, str], PositionRow] = {}
-        with self._lock:
-            filled = [o for o in self.orders.values() if o.status == "complete"]
-        for o in filled:
-            key = (o.exchange, o.token, o.product)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = PositionRow(o.exchange, o.token, o.symbol, o.product,
-                                              mark.get(o.token, o.average_price))
-            if o.side == "BUY":
-                row.buy_qty += o.filled
-                row.buy_value += o.average_price * o.filled
-            else:
-                row.sell_qty += o.filled
-                row.sell_value += o.average_price * o.filled
-        return list(rows.values())
-
-
-def generate_credential(field: str) -> str:
-    """A plausible random value for a credential field (TOTP secrets are base32)."""
+def generate_credential(field: str, *, broker: str = "") -> str:
+    """A plausible random value for a credential field: base32 for a TOTP secret,
+    digits for a PIN, password or mobile number, OpenAlgo's callback URL for
+    ``REDIRECT_URL``, else a random token."""
     if field == "TOTP_SECRET":
         return pyotp.random_base32()
     if field in ("PIN", "PASSWORD"):
@@ -227,27 +70,45 @@ def generate_credential(field: str) -> str:
         return "S" + "".join(secrets.choice(string.digits) for _ in range(6))
     if field == "MOBILE":
         return "9" + "".join(secrets.choice(string.digits) for _ in range(9))
+    if field == "REDIRECT_URL":
+        return f"{DEFAULT_CALLBACK_BASE}/{broker}/callback"
     return secrets.token_hex(12)
 
 
 class SimulatorBase:
-    """Subclass per broker; ``app`` is the ASGI application to serve or mount."""
+    """Subclass per broker; ``app`` is the ASGI application to serve or mount.
+
+    Args:
+        environ: the credentials it accepts (``OPENALGO_<ID>_<FIELD>``; default
+            ``os.environ``); missing ones are generated and printed once.
+        seed: seeds the random faults.
+        margin_limit: orders worth more are booked "rejected" (None: no limit).
+        session_hours: how long an issued token lives.
+        master_size: if set, the master file has this many rows (``big_universe``,
+            for benchmarks); else it lists :attr:`listings`.
+    """
 
     broker: ClassVar[str]
     credential_fields: ClassVar[tuple[str, ...]]
     order_paths: ClassVar[frozenset[str]] = frozenset()
+    #: the exchanges the broker lists (None: every exchange of the universe)
+    exchanges: ClassVar[frozenset[str] | None] = None
+    #: where the base serves :meth:`master` (None: the subclass routes it itself)
+    master_path: ClassVar[str | None] = None
+    master_media_type: ClassVar[str] = "application/octet-stream"
+    master_size: int | None = None
 
     def __init__(self, *, environ: Mapping[str, str] | None = None, seed: int = 7,
                  margin_limit: Decimal | None = Decimal(5_000_000),
-                 session_hours: float = 24.0) -> None:
+                 session_hours: float = 24.0, master_size: int | None = None) -> None:
         env = os.environ if environ is None else environ
         self.credentials: dict[str, str] = {}
         generated = []
         for name in self.credential_fields:
-            var = f"OPENALGO_{self.broker.upper()}_{name}"
+            var = env_var(self.broker, name)
             value = (env.get(var) or "").strip().strip("'\"")
             if not value:
-                value = generate_credential(name)
+                value = generate_credential(name, broker=self.broker)
                 generated.append(f"{var}={value}")
             self.credentials[name] = value
         key = f"{self.broker}:{','.join(generated)}"
@@ -255,8 +116,12 @@ class SimulatorBase:
             _printed.add(key)
             print(f"[{self.broker} simulator] generated credentials: " + " ".join(generated),
                   file=sys.stderr)
-        self.listings = universe()
+        if master_size is not None:
+            self.master_size = master_size
+        self.listings = [row for row in universe() if self._lists(row)]
         self.by_token: dict[str, Listing] = {row.token: row for row in self.listings}
+        #: ``quotes[token] = price`` moves the market: later fills and marks follow it.
+        self.quotes: dict[str, Decimal] = {}
         self.book = OrderBook()
         self.faults = Faults()
         self.margin_limit = margin_limit
@@ -266,6 +131,7 @@ class SimulatorBase:
         self._rng = random.Random(seed)
         self._order_times: deque[float] = deque()
         self._lock = threading.Lock()
+        self._rendered_master: bytes | None = None
         self.app = self._build()
 
     # -- for subclasses ---------------------------------------------------------
@@ -284,23 +150,48 @@ class SimulatorBase:
     def server_error_response(self) -> Response:
         return PlainTextResponse("Internal Server Error", status_code=503)
 
+    def render_master(self, listings: Iterable[Listing]) -> bytes:
+        """``listings`` as the broker's master-contract file (its real format)."""
+        raise NotImplementedError
+
+    def lot_size_reason(self, order: SimOrder, lot_size: int) -> str:
+        """The broker's text for an order not in whole lots (booked "rejected")."""
+        return f"quantity {order.quantity} is not a multiple of the lot size {lot_size}"
+
+    def margin_reason(self, order: SimOrder, required: Decimal, user: str) -> str:
+        """The broker's text for an order beyond :attr:`margin_limit` (booked "rejected")."""
+        return f"insufficient margin: required {required:.2f}, available {self.margin_limit:.2f}"
+
+    def demo_login_params(self, challenge: Any) -> dict[str, str]:
+        """What a user would type to answer ``challenge``: for a field named after a
+        credential (``pin``), its value; for any other (``code``), :meth:`user_code`.
+        A broker logging in at its own web page answers that page's fields instead."""
+        return {name: self.credentials.get(name.upper()) or self.user_code()
+                for name in challenge.fields}
+
+    def user_code(self) -> str:
+        """The code a user would type now: the current TOTP (a broker that sends an
+        OTP answers the last one it sent)."""
+        return self.totp_now()
+
     def reset(self) -> None:
-        """Empty the book, clear faults and counters (``POST /_sim/reset``). Subclasses
-        with state of their own extend it and call ``super().reset()``."""
+        """Empty the book, forget quotes, clear faults and counters (``POST /_sim/reset``).
+        Subclasses with state of their own extend it and call ``super().reset()``."""
         self.book = OrderBook()
+        self.quotes.clear()
         self.faults = Faults()
         self.stats = {"requests": 0, "orders": 0, "refused": 0}
         self._order_times.clear()
+
+    # -- logins and sessions -------------------------------------------------------
+    def totp_now(self) -> str:
+        """The current code for the simulator's TOTP secret."""
+        return pyotp.TOTP(self.credentials["TOTP_SECRET"]).now()
 
     def verify_totp(self, code: object) -> bool:
         secret = self.credentials.get("TOTP_SECRET", "")
         return isinstance(code, str) and bool(secret) and pyotp.TOTP(secret).verify(
             code, valid_window=1)
-
-    def demo_login_params(self, challenge: Any) -> dict[str, str]:
-        """What a user would type to answer ``challenge`` (default: the current TOTP)."""
-        return {field: pyotp.TOTP(self.credentials["TOTP_SECRET"]).now()
-                for field in challenge.fields}
 
     def issue_token(self, user_id: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -322,14 +213,21 @@ class SimulatorBase:
         with self._lock:
             self._sessions = {t: (u, 0.0) for t, (u, _) in self._sessions.items()}
 
+    # -- the market ----------------------------------------------------------------
     def price(self, token: str) -> Decimal:
-        """Deterministic fill price of an instrument."""
+        """Fill price: ``quotes[token]`` once moved, else the listing's deterministic price."""
+        quote = self.quotes.get(token)
+        if quote is not None:
+            return quote
         listing = self.by_token.get(token)
         return listing.price if listing else Decimal("100")
 
     def mark(self, token: str) -> Decimal:
-        """Deterministic last price for positions: one percent above the fill price,
-        rounded to the tick, so open positions show an unrealised P&L."""
+        """Last price for positions: ``quotes[token]`` once moved, else one percent above
+        the fill price, rounded to the tick, so open positions show an unrealised P&L."""
+        quote = self.quotes.get(token)
+        if quote is not None:
+            return quote
         listing = self.by_token.get(token)
         if listing is None:
             return Decimal("101")
@@ -338,6 +236,41 @@ class SimulatorBase:
 
     def marks(self) -> dict[str, Decimal]:
         return {row.token: self.mark(row.token) for row in self.listings}
+
+    def book_order(self, order: SimOrder, *, user: str = "") -> SimOrder:
+        """Book an order the broker accepted, as its RMS would: not in whole lots, or
+        worth more than :attr:`margin_limit`, it is booked "rejected" with the broker's
+        reason; else it fills at :meth:`price` or rests (see :class:`OrderBook`)."""
+        listing = self.by_token.get(order.token)
+        lot = listing.lot_size if listing else 1
+        if order.quantity % lot:
+            return self.book.reject(order, self.lot_size_reason(order, lot))
+        market = self.price(order.token)
+        required = order.quantity * (order.price or market)
+        if self.margin_limit is not None and required > self.margin_limit:
+            return self.book.reject(order, self.margin_reason(order, required, user))
+        return self.book.submit(order, market)
+
+    # -- the master file -------------------------------------------------------------
+    def master_listings(self) -> Iterable[Listing]:
+        """What the master file lists: ``master_size`` rows of ``big_universe``, else
+        :attr:`listings`."""
+        if not self.master_size:
+            return self.listings
+        return (row for row in big_universe(self.master_size) if self._lists(row))
+
+    def _lists(self, listing: Listing) -> bool:
+        return self.exchanges is None or listing.exchange in self.exchanges
+
+    def master(self) -> bytes:
+        """The master file, rendered once (:meth:`render_master`) and then reused."""
+        if self._rendered_master is None:
+            self._rendered_master = self.render_master(self.master_listings())
+        return self._rendered_master
+
+    async def serve_master(self, request: Request) -> Response:
+        """An endpoint serving :meth:`master` (routed at ``master_path`` when set)."""
+        return Response(self.master(), media_type=self.master_media_type)
 
     # -- plumbing ----------------------------------------------------------------
     def _control_routes(self) -> list[BaseRoute]:
@@ -359,10 +292,12 @@ class SimulatorBase:
             if request.method == "POST":
                 try:
                     changes = await request.json()
+                    if not isinstance(changes, dict) or "mutate" in changes:
+                        raise TypeError("expected a JSON object of faults (not mutate)")
                     self.faults = dataclasses.replace(self.faults, **changes)
                 except (TypeError, ValueError) as exc:
                     return JSONResponse({"error": str(exc)}, status_code=400)
-            return JSONResponse(dataclasses.asdict(self.faults))
+            return JSONResponse(self.faults.as_json())
 
         return [Route("/_sim/orders", orders), Route("/_sim/stats", stats),
                 Route("/_sim/reset", reset, methods=["POST"]),
@@ -371,12 +306,12 @@ class SimulatorBase:
 
     def _build(self) -> Any:
         routes = self._control_routes() + self.routes()
-        # Plain paths with async endpoints are dispatched by a dict lookup; Starlette
-        # routes the rest (path parameters, sync endpoints, mounts) and answers 404/405.
+        if self.master_path is not None:
+            routes.append(Route(self.master_path, self.serve_master, methods=["GET"]))
         exact = {route.path: route for route in routes
                  if isinstance(route, Route) and "{" not in route.path
                  and inspect.iscoroutinefunction(route.endpoint)}
-        return _FaultMiddleware(Starlette(routes=routes), self, exact)
+        return FaultMiddleware(Starlette(routes=routes), self, exact)
 
     def _over_rate(self) -> bool:
         limit = self.faults.rate_limit_per_second
@@ -407,68 +342,3 @@ class SimulatorBase:
                 setattr(self.faults, counter, left - 1)
                 return True
             return False
-
-
-class _FaultMiddleware:
-    def __init__(self, app: Any, sim: SimulatorBase, exact: Mapping[str, Route]) -> None:
-        self.app = app
-        self.sim = sim
-        self.exact = exact
-
-    async def dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        route = self.exact.get(scope["path"]) if scope["type"] == "http" else None
-        if route is None or scope["method"] not in (route.methods or ()):
-            await self.app(scope, receive, send)
-            return
-        response = await route.endpoint(Request(scope, receive))
-        await response(scope, receive, send)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
-            await self.dispatch(scope, receive, send)
-            return
-        sim, faults = self.sim, self.sim.faults
-        is_order = scope["path"] in sim.order_paths and scope["method"] == "POST"
-        applies = faults.scope == "all" or (faults.scope == "orders") == is_order
-        sim.stats["requests"] += 1
-        if faults.latency_ms:
-            await anyio.sleep(faults.latency_ms / 1000)
-        if ((is_order and sim._over_rate()) or (applies and sim._roll(faults.rate_limit_rate))
-                or (applies and sim._take("rate_limit_next"))):
-            sim.stats["refused"] += 1
-            await sim.rate_limited_response()(scope, receive, send)
-            return
-        if applies and sim._roll(faults.error_rate):
-            await sim.server_error_response()(scope, receive, send)
-            return
-        if is_order and sim._take("reject_orders"):
-            await sim.order_rejected_response()(scope, receive, send)
-            return
-        if is_order:
-            sim.stats["orders"] += 1
-        if not ((is_order and (faults.drop_after_accept or faults.stall_after_accept_ms))
-                or (applies and faults.malformed)):
-            await self.dispatch(scope, receive, send)  # no fault acts on the reply
-            return
-        start: dict[str, Any] = {}
-        body: list[bytes] = []
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            else:
-                body.append(message.get("body", b""))
-
-        await self.dispatch(scope, receive, capture)
-        if is_order and sim._take("drop_after_accept"):
-            raise ConnectionDropped
-        if is_order and faults.stall_after_accept_ms:
-            await anyio.sleep(faults.stall_after_accept_ms / 1000)
-        content = b"".join(body)
-        if applies and sim._take("malformed"):
-            content = b'{"status": tru'
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 500),
-                    "headers": headers})
-        await send({"type": "http.response.body", "body": content})

@@ -1,7 +1,12 @@
-"""Run a simulator in-process (sync httpx transport over ASGI) or on a real socket."""
+"""Run a simulator in-process (sync httpx transport over ASGI) or on a real socket.
+
+Either way a simulator raising :class:`ConnectionDropped` drops the connection
+without a reply, and the client sees ``httpx.RemoteProtocolError``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -12,6 +17,7 @@ from typing import Any
 import anyio
 import httpx
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 __all__ = ["ConnectionDropped", "InProcessTransport", "ServerThread"]
 
@@ -82,6 +88,34 @@ class InProcessTransport(httpx.BaseTransport):
         return start["status"], list(start.get("headers", [])), b"".join(chunks)
 
 
+class _Protocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol, but :class:`ConnectionDropped` aborts the connection
+    with no reply and nothing logged (uvicorn alone answers 500 and logs a traceback)."""
+
+    app: ASGIApp
+    transport: asyncio.Transport
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lost = False
+        app = self.app
+
+        async def dropping(scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await app(scope, receive, send)
+            except ConnectionDropped:
+                self.transport.abort()
+                for _ in range(8):  # until uvicorn marks the request disconnected
+                    if self._lost:
+                        break
+                    await asyncio.sleep(0)
+
+        self.app = dropping
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        super().connection_lost(exc)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
@@ -102,6 +136,7 @@ class ServerThread:
         self.scheme = "https" if ssl_certfile else "http"
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning",
                                 lifespan="off", access_log=False, proxy_headers=False,
+                                http=_Protocol,
                                 ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, daemon=True,
@@ -126,7 +161,8 @@ class ServerThread:
             self._thread.join(timeout=0.5)
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        """Stop serving; requests still in flight (a stalled reply) are not waited for."""
+        self.server.should_exit = self.server.force_exit = True
         self._thread.join(timeout=10)
 
     @contextlib.contextmanager

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..kit.symbols import future_symbol, option_symbol
+
 __all__ = [
     "Listing",
     "big_universe",
@@ -56,18 +58,6 @@ def monthly_expiry(today: dt.date | None = None, months_ahead: int = 0) -> dt.da
             months_ahead -= 1
         month, year = (1, year + 1) if month == 12 else (month + 1, year)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _strike_text(strike: Decimal) -> str:
-    return format(strike.normalize(), "f")
-
-
-def future_symbol(name: str, expiry: dt.date) -> str:
-    return f"{name}{expiry:%d%b%y}FUT".upper()
-
-
-def option_symbol(name: str, expiry: dt.date, strike: Decimal, kind: str) -> str:
-    return f"{name}{expiry:%d%b%y}".upper() + _strike_text(strike) + kind
 
 
 def _price(key: str, tick: Decimal, low: int = 100, high: int = 3000) -> Decimal:

@@ -19,9 +19,10 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core import Gateway
 from openalgo_core.server import create_app
-from openalgo_core.testing.transport import ServerThread
+from openalgo_core.testing import ServerThread
+from openalgo_core.testing.wiring import wire
 from tests.fakebroker import plugin as fake_plugin
 from tests.fakebroker.simulator import FakeSimulator
 
@@ -48,35 +49,21 @@ class Stack:
     client_id: str
 
 
-def _credentials() -> dict[str, str]:
-    return {"OPENALGO_FAKE_API_KEY": secrets.token_hex(8), "OPENALGO_FAKE_CLIENT_ID": "E2E7",
-            "OPENALGO_FAKE_PIN": "2468", TOTP_VAR: pyotp.random_base32()}
-
-
 def _run_stack(tmp_path: Path, *, gateway_knows_totp: bool) -> Iterator[Stack]:
-    credentials = _credentials()
-    sim = FakeSimulator(environ=credentials)  # accepts codes for the full set of credentials
-    sim_server = ServerThread(sim.app).start()
-    try:
-        env = {**credentials, "OPENALGO_FAKE_BASE_URL": sim_server.url,
-               "OPENALGO_API_KEY": secrets.token_hex(32), "OPENALGO_BROKER": "fake",
-               "OPENALGO_HOME": str(tmp_path / "home")}
-        if not gateway_knows_totp:
-            del env[TOTP_VAR]
-        registry = Registry(environ=env, discover=False)
-        registry.register_broker(fake_plugin)
-        with Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
-                     cache_dir=tmp_path / "cache") as gateway:
-            web_server = ServerThread(create_app(gateway, environ=env)).start()
-            try:
-                yield Stack(url=web_server.url, api_key=env["OPENALGO_API_KEY"], sim=sim,
-                            sim_url=sim_server.url, gateway=gateway,
-                            totp_secret=credentials[TOTP_VAR],
-                            client_id=credentials["OPENALGO_FAKE_CLIENT_ID"])
-            finally:
-                web_server.stop()
-    finally:
-        sim_server.stop()
+    credentials = {"OPENALGO_FAKE_API_KEY": secrets.token_hex(8),
+                   "OPENALGO_FAKE_CLIENT_ID": "E2E7", "OPENALGO_FAKE_PIN": "2468",
+                   TOTP_VAR: pyotp.random_base32()}
+    totp_secret = credentials[TOTP_VAR]  # the simulator checks codes against it
+    omit = () if gateway_knows_totp else ("TOTP_SECRET",)
+    with wire(fake_plugin, mode="http", environ=credentials, omit=omit,
+              home=tmp_path / "home") as harness:
+        env = harness.environ
+        env.update({"OPENALGO_API_KEY": secrets.token_hex(32), "OPENALGO_BROKER": "fake"})
+        with ServerThread(create_app(harness.gateway, environ=env)).running() as url:
+            assert isinstance(harness.sim, FakeSimulator) and harness.url is not None
+            yield Stack(url=url, api_key=env["OPENALGO_API_KEY"], sim=harness.sim,
+                        sim_url=harness.url, gateway=harness.gateway,
+                        totp_secret=totp_secret, client_id="E2E7")
 
 
 @pytest.fixture

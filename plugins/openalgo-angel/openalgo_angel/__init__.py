@@ -1,15 +1,16 @@
 """Angel One SmartAPI broker plugin for openalgo (entry point ``angel``).
 
-Modules: :mod:`.plugin` (the hookimpls), :mod:`.auth`, :mod:`.orders`,
-:mod:`.positions`, :mod:`.instruments`, :mod:`._api` (headers and envelopes),
-:mod:`.mapping` (every OpenAlgo <-> Angel table) and :mod:`.simulator`.
+Angel's facts on the core's broker kit: :mod:`.broker` (replies, headers, login,
+orders, positions), :mod:`.instruments` (the scrip-master parser), :mod:`.mapping`
+(every OpenAlgo <-> Angel table), :mod:`.plugin` (the hookimpls, one line) and
+:mod:`.simulator` (SmartAPI on a local server).
 """
 
 from __future__ import annotations
 
 from openalgo_core import CORE_API, BrokerInfo, CredentialField, Exchange, RateLimit
 
-__version__ = "0.2.1"
+__version__ = "0.3.0"
 
 __all__ = ["INFO", "__version__"]
 
@@ -21,9 +22,11 @@ INFO = BrokerInfo(
     credentials=(
         CredentialField(name="API_KEY", secret=True,
                         description="SmartAPI app key (sent as X-PrivateKey)"),
-        CredentialField(name="CLIENT_ID", secret=False,
-                        description="Angel One client code, e.g. A52163134"),
-        CredentialField(name="PIN", secret=True, description="the account's MPIN"),
+        CredentialField(name="CLIENT_ID", secret=False, at_login=True,
+                        description="Angel One client code, e.g. A52163134; asked for at"
+                                    " login when not set"),
+        CredentialField(name="PIN", secret=True, at_login=True,
+                        description="the account's MPIN; asked for at login when not set"),
         CredentialField(name="TOTP_SECRET", secret=True, required=False,
                         description="base32 TOTP secret for unattended login; without it"
                                     " the login asks for the 6-digit code"),

@@ -1,9 +1,11 @@
 """Every OpenAlgo <-> Angel SmartAPI translation table, in one place.
 
 Order fields go out through :data:`PRICETYPES` and :data:`PRODUCTS`; position
-rows come back through :data:`PRODUCTS_BACK`; master-contract rows are read
-with :data:`SEGMENTS`, :data:`INDEX_SEGMENTS`, :data:`INSTRUMENT_KINDS`,
-:data:`INDEX_ALIASES`, :data:`EQUITY_SUFFIXES` and :func:`strike_divisor`.
+rows come back through :data:`PRODUCTS_BACK` and :data:`SEGMENTS`; scrip-master
+rows are read with :data:`INSTRUMENT_KINDS`, :data:`SEGMENTS`, :data:`CASH_SEGMENTS`,
+:data:`INDEX_SEGMENTS`, :data:`REBUILT_SEGMENTS`, :data:`TICK_SCALE` and
+:func:`strike_scale`. OpenAlgo's own spelling of symbols (series suffixes, index
+aliases) is the core's (:mod:`openalgo_core.kit.symbols`): Angel adds nothing to it.
 Sources: brokers/angel section 1 (SmartAPI docs, the official SDK, OpenAlgo).
 """
 
@@ -52,51 +54,13 @@ INSTRUMENT_KINDS: Final = {
 #: NFO symbols already follow OpenAlgo's layout and are kept as they are.
 REBUILT_SEGMENTS: Final = frozenset({"BFO", "MCX", "CDS"})
 
-#: Index names (upper-cased, spaces and hyphens removed, BSE's ``S&P `` dropped)
-#: that OpenAlgo knows under another symbol.
-INDEX_ALIASES: Final = {
-    "NIFTY50": "NIFTY",
-    "NIFTYBANK": "BANKNIFTY",
-    "NIFTYFINSERVICE": "FINNIFTY",
-    "NIFTYNEXT50": "NIFTYNXT50",
-    "NIFTYMIDSELECT": "MIDCPNIFTY",
-    "NIFTYMIDCAPSELECT": "MIDCPNIFTY",
-    "SNSX50": "SENSEX50",
-}
-
-#: NSE series suffixes dropped from equity symbols (``SBIN-EQ`` -> ``SBIN``). The
-#: first wins when one name is listed in two series; other series keep their suffix.
-EQUITY_SUFFIXES: Final = ("-EQ", "-BE", "-MF", "-SG")
-
-#: Gateway-envelope ``errorCode`` values that mean "log in again" (Invalid Token,
-#: Token Expired, Token missing); any other gateway refusal is an authentication
-#: error (or, for an order, a rejection).
-SESSION_ERROR_CODES: Final = frozenset({"AG8001", "AG8002", "AG8003"})
-
-#: Angel's master contract gives strikes in paise (x100), currency options x10^7.
-_STRIKE_DIVISORS: Final = {"CDS": Decimal(10) ** 7}
-_DEFAULT_STRIKE_DIVISOR: Final = Decimal(100)
-#: Tick sizes in the master contract are in paise.
-TICK_DIVISOR: Final = Decimal(100)
-
-MONTHS: Final = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+#: Tick sizes in the scrip master are in paise.
+TICK_SCALE: Final = Decimal(100)
+#: Strikes in the scrip master are in paise, currency (CDS) strikes x10^7.
+_STRIKE_SCALES: Final = {"CDS": Decimal(10) ** 7}
+_STRIKE_SCALE: Final = Decimal(100)
 
 
-def strike_divisor(segment: str) -> Decimal:
-    """What a master-contract ``strike`` on ``segment`` is divided by to give rupees."""
-    return _STRIKE_DIVISORS.get(segment, _DEFAULT_STRIKE_DIVISOR)
-
-
-def index_symbol(name: str) -> str:
-    """OpenAlgo's symbol for an Angel index name: ``"Nifty Bank"`` -> ``BANKNIFTY``."""
-    key = name.upper().replace("S&P ", "").replace(" ", "").replace("-", "")
-    return INDEX_ALIASES.get(key, key)
-
-
-def equity_symbol(broker_symbol: str) -> str:
-    """OpenAlgo's symbol for an Angel cash symbol: ``SBIN-EQ`` -> ``SBIN``."""
-    for suffix in EQUITY_SUFFIXES:
-        if broker_symbol.endswith(suffix):
-            return broker_symbol[: -len(suffix)]
-    return broker_symbol
+def strike_scale(segment: str) -> Decimal:
+    """What a scrip-master ``strike`` on ``segment`` is divided by to give rupees."""
+    return _STRIKE_SCALES.get(segment, _STRIKE_SCALE)

@@ -40,7 +40,7 @@ def gateway(environ: dict[str, str], transport: InProcessTransport,
             tmp_path: Path) -> Iterator[Gateway]:
     """A gateway on the plugin, talking to the simulator in-process; nothing sleeps."""
     registry = Registry(environ=environ, discover=False)
-    registry.register_broker(openalgo_angel.plugin)
+    registry.register_broker(openalgo_angel.plugin.hooks)
     with Gateway(registry=registry, environ=environ, session_store=MemorySessionStore(),
                  cache_dir=tmp_path, transports={"angel": transport},
                  retry=RetryPolicy(attempts=2), sleep=lambda s: None) as gw:

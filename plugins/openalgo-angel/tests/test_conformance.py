@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import ClassVar
 
 import openalgo_angel.plugin
 
+from openalgo_core.kit import KitHooks
 from openalgo_core.testing.conformance import BrokerConformance
 
 
 class TestAngelConformance(BrokerConformance):
-    plugin: ClassVar[ModuleType] = openalgo_angel.plugin
+    plugin: ClassVar[KitHooks] = openalgo_angel.plugin.hooks

@@ -102,6 +102,10 @@ def test_bfo_mcx_cds_derivatives_are_rebuilt() -> None:
     row("7", "X25APR24100CE", "X", "NFO", "OPTSTK", "25APR2024", "-1.000000"),
     row("8", "X-EQ", "X", "NSE", lot="one"),
     row("9", "X-EQ", "X", "NSE", tick="n/a"),
+    row("9", "X-EQ", "X", "NSE", tick="NaN"),
+    row("9", "X-EQ", "X", "NSE", tick="0"),
+    row("9", "X-EQ", "X", "NSE", lot="0"),
+    row("9", "X-EQ", "X", "NSE", lot="1e200000"),
     {**row("10", "X-EQ", "X", "NSE"), "token": 10},
     {**row("14", "X-EQ", "X", "NSE"), "name": None},
     {**row("15", "X25APR24FUT", "X", "NFO", "FUTSTK", "25APR2024"), "lotsize": None},
@@ -116,7 +120,9 @@ def test_bad_or_unoffered_rows_are_skipped(bad: Any) -> None:
 
 
 @pytest.mark.parametrize("content", [b"<html>busy</html>", b'{"data": []}', b"[]",
-                                     b'["x", 1]', "\u00ff".encode("latin-1")])
+                                     b'["x", 1]', "\u00ff".encode("latin-1"),
+                                     b"[" * 100_000 + b"]" * 100_000,
+                                     b'[{"a": ' * 100_000 + b"1" + b"}]" * 100_000])
 def test_a_file_that_is_not_a_usable_array_is_a_broker_response_error(content: bytes) -> None:
     with pytest.raises(BrokerResponseError):
         parse_scrip_master(content)
@@ -138,9 +144,35 @@ def test_a_non_string_value_sends_the_file_down_the_generic_path_with_the_same_r
     rows = json.loads(big_scrip_master(3000))
     fast = parse_scrip_master(json.dumps(rows))
     generic: list[int] = []
-    decode_any = scrip._decode_any
-    monkeypatch.setattr(scrip, "_decode_any",
-                        lambda content: generic.append(1) or decode_any(content))
+    raw_fields = scrip._raw_fields
+    monkeypatch.setattr(scrip, "_raw_fields",
+                        lambda row: generic.append(1) or raw_fields(row))
     odd = {**row("99", "ODD-EQ", "ODD", "NSE"), "token": 99, "extra": [1]}
     assert parse_scrip_master(json.dumps([*rows, odd])) == fast
-    assert generic == [1]
+    assert len(generic) == len(rows) + 1
+
+
+@pytest.mark.parametrize(("broker_symbol", "ours"), [
+    ("SBIN-EQ", "SBIN"), ("SUZLON-BE", "SUZLON"), ("NIFTYBEES-MF", "NIFTYBEES"),
+    ("SGBAUG28-SG", "SGBAUG28"), ("RELIANCE", "RELIANCE"), ("GOLDBOND-GB", "GOLDBOND-GB"),
+    ("BAJAJ-AUTO-EQ", "BAJAJ-AUTO"), ("M&M-EQ", "M&M")])
+def test_angels_equity_symbols(broker_symbol: str, ours: str) -> None:
+    (instrument,) = parse(row("1", broker_symbol, ours, "NSE"))
+    assert (instrument.symbol, instrument.broker_symbol) == (ours, broker_symbol)
+
+
+@pytest.mark.parametrize(("name", "ours"), [
+    ("Nifty 50", "NIFTY"), ("Nifty Bank", "BANKNIFTY"), ("Nifty Fin Service", "FINNIFTY"),
+    ("NIFTY MID SELECT", "MIDCPNIFTY"), ("Nifty Next 50", "NIFTYNXT50"),
+    ("India VIX", "INDIAVIX"), ("SENSEX", "SENSEX"), ("SNSX50", "SENSEX50"),
+    ("S&P BSE 500", "BSE500"), ("NIFTY", "NIFTY"), ("Nifty-IT", "NIFTYIT")])
+def test_angels_index_names(name: str, ours: str) -> None:
+    (instrument,) = parse(row("99926000", name, name, "NSE", "AMXIDX"))
+    assert (instrument.symbol, instrument.broker_symbol) == (ours, name)
+
+
+def test_skipped_rows_are_counted_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    parse(row("1", "X-EQ", "X", "NSE", tick="NaN"), row("2", "Y-EQ", "Y", "NSE", lot="0"),
+          row("3", "Z", "Z", "NCDEX", "FUTCOM", "25APR2024"),  # not offered: not counted
+          row("3045", "SBIN-EQ", "SBIN", "NSE"))
+    assert "2 rows skipped" in caplog.text

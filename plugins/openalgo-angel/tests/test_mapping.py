@@ -1,4 +1,4 @@
-"""OpenAlgo <-> Angel tables: order bodies, products, symbols both ways."""
+"""OpenAlgo <-> Angel tables: order bodies, products, headers, strike scales."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 from openalgo_angel import mapping
-from openalgo_angel._api import headers
-from openalgo_angel.orders import order_body
+from openalgo_angel.broker import AngelBroker, order_body
 
-from openalgo_core import Instrument, OrderRequest, Product, order_from
+from openalgo_core import Instrument, OrderRequest, Product, new_session, order_from
+from openalgo_core.config import Credentials
 
 SBIN = Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "3045", "SBIN", "EQ", 1, Decimal("0.05"))
 NIFTY_CE = Instrument("NIFTY28MAR2422000CE", "NFO", "NIFTY28MAR2422000CE", "NFO", "46569",
@@ -67,34 +67,18 @@ def test_order_body_never_writes_an_exponent() -> None:
     assert body["price"] == "1000"
 
 
-@pytest.mark.parametrize(("broker_symbol", "ours"), [
-    ("SBIN-EQ", "SBIN"), ("SUZLON-BE", "SUZLON"), ("NIFTYBEES-MF", "NIFTYBEES"),
-    ("SGBAUG28-SG", "SGBAUG28"), ("RELIANCE", "RELIANCE"), ("GOLDBOND-GB", "GOLDBOND-GB"),
-    ("BAJAJ-AUTO-EQ", "BAJAJ-AUTO"), ("M&M-EQ", "M&M")])
-def test_equity_symbols(broker_symbol: str, ours: str) -> None:
-    assert mapping.equity_symbol(broker_symbol) == ours
-
-
-@pytest.mark.parametrize(("name", "ours"), [
-    ("Nifty 50", "NIFTY"), ("Nifty Bank", "BANKNIFTY"), ("Nifty Fin Service", "FINNIFTY"),
-    ("NIFTY MID SELECT", "MIDCPNIFTY"), ("Nifty Next 50", "NIFTYNXT50"),
-    ("India VIX", "INDIAVIX"), ("SENSEX", "SENSEX"), ("SNSX50", "SENSEX50"),
-    ("S&P BSE 500", "BSE500"), ("NIFTY", "NIFTY"), ("Nifty-IT", "NIFTYIT")])
-def test_index_symbols(name: str, ours: str) -> None:
-    assert mapping.index_symbol(name) == ours
-
-
-@pytest.mark.parametrize(("segment", "divisor"), [
+@pytest.mark.parametrize(("segment", "scale"), [
     ("NFO", 100), ("BFO", 100), ("MCX", 100), ("CDS", 10**7)])
-def test_strike_divisor(segment: str, divisor: int) -> None:
-    assert mapping.strike_divisor(segment) == divisor
+def test_strike_scale(segment: str, scale: int) -> None:
+    assert mapping.strike_scale(segment) == scale
 
 
 def test_headers_are_all_mandatory_ones_and_bearer() -> None:
-    sent = headers("key-1", "jwt-1")
+    credentials = Credentials("angel", {"API_KEY": "key-1"})
+    sent = AngelBroker().headers(credentials, new_session("angel", "A1", "jwt-1"))
     assert sent["X-PrivateKey"] == "key-1"
     assert sent["Authorization"] == "Bearer jwt-1"
     assert {"Content-Type", "Accept", "X-UserType", "X-SourceID", "X-ClientLocalIP",
             "X-ClientPublicIP", "X-MACAddress"} <= set(sent)
     assert all(sent.values())
-    assert "Authorization" not in headers("key-1")
+    assert "Authorization" not in AngelBroker().headers(credentials, None)

@@ -6,12 +6,14 @@ import importlib
 import pkgutil
 import subprocess
 import sys
-from importlib.metadata import version
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import openalgo_angel
 import openalgo_angel.plugin
 from openalgo_angel import INFO
+from openalgo_angel.broker import AngelBroker
+from openalgo_angel.simulator import AngelSimulator
 
 from openalgo_core import hookspecs
 
@@ -19,7 +21,7 @@ PACKAGE = Path(openalgo_angel.__file__).parent
 
 
 def test_version_matches_the_distribution() -> None:
-    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.2.1"
+    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.3.0"
     assert (PACKAGE / "py.typed").is_file()
 
 
@@ -27,28 +29,33 @@ def test_broker_declaration() -> None:
     assert (INFO.id, INFO.login_style, INFO.core_api) == ("angel", "totp", hookspecs.CORE_API)
     assert {e.value for e in INFO.exchanges} == {"NSE", "BSE", "NFO", "BFO", "CDS", "MCX",
                                                  "NSE_INDEX", "BSE_INDEX"}
-    assert {(c.name, c.secret, c.required) for c in INFO.credentials} == {
-        ("API_KEY", True, True), ("CLIENT_ID", False, True), ("PIN", True, True),
-        ("TOTP_SECRET", True, False)}
+    assert {(c.name, c.secret, c.required, c.at_login) for c in INFO.credentials} == {
+        ("API_KEY", True, True, False), ("CLIENT_ID", False, False, True),
+        ("PIN", True, False, True), ("TOTP_SECRET", True, False, False)}
     assert {k: v.per_second for k, v in INFO.rate_limits.items()} == {
         "orders": 20, "reads": 1, "login": 1}
     assert INFO.rate_limit_markers == ("exceeding access rate",)
     assert set(INFO.base_urls) == {"api", "master"}
 
 
-def test_every_hook_is_implemented_in_plugin_and_only_there() -> None:
+def test_the_entry_point_is_the_kit_hooks_on_angels_broker(environ: dict[str, str]) -> None:
+    (entry,) = (e for e in entry_points(group="openalgo.brokers") if e.name == "angel")
+    assert entry.value == "openalgo_angel.plugin:hooks"
+    hooks = entry.load()
+    assert hooks is openalgo_angel.plugin.hooks and hooks.broker_info() is INFO
+    assert isinstance(hooks.broker, AngelBroker)
+    assert isinstance(hooks.broker_simulator(environ=environ), AngelSimulator)
+
+
+def test_no_other_module_declares_hookimpls() -> None:
     marker = f"{hookspecs.PROJECT}_impl"
-    implemented = {name for name in dir(openalgo_angel.plugin)
-                   if hasattr(getattr(openalgo_angel.plugin, name), marker)}
-    assert implemented == {*hookspecs.OPERATION_HOOKS, "broker_info", "broker_simulator"}
     for module in pkgutil.iter_modules([str(PACKAGE)]):
-        if module.name != "plugin":
-            loaded = importlib.import_module(f"openalgo_angel.{module.name}")
-            assert not any(hasattr(getattr(loaded, n), marker) for n in dir(loaded)), module
+        loaded = importlib.import_module(f"openalgo_angel.{module.name}")
+        assert not any(hasattr(getattr(loaded, n), marker) for n in dir(loaded)), module
 
 
 def test_normal_use_does_not_import_the_simulator() -> None:
-    code = ("import sys, openalgo_angel.plugin as p; p.broker_info();"
+    code = ("import sys, openalgo_angel.plugin as p; p.hooks.broker_info(); p.hooks.broker;"
             " sys.exit(any(m.startswith(('starlette', 'openalgo_angel.simulator'))"
             " for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import openalgo_angel.plugin
 import pytest
-from openalgo_angel import INFO, orders
+from openalgo_angel import INFO
+from openalgo_angel.broker import AngelBroker, order_body
 from openalgo_angel.simulator import AngelSimulator
 
 from openalgo_core import (
@@ -28,7 +29,6 @@ from openalgo_core import (
     Registry,
     Session,
     SessionExpiredError,
-    UnreadableOrderReplyError,
     new_session,
     order_from,
 )
@@ -38,7 +38,7 @@ from openalgo_core.config import credentials_for
 def gateway_for(environ: dict[str, str], transport: httpx.BaseTransport,
                 tmp_path: Path) -> Gateway:
     registry = Registry(environ=environ, discover=False)
-    registry.register_broker(openalgo_angel.plugin)
+    registry.register_broker(openalgo_angel.plugin.hooks)
     return Gateway(registry=registry, environ=environ, session_store=MemorySessionStore(),
                    cache_dir=tmp_path, transports={"angel": transport}, sleep=lambda s: None)
 
@@ -76,17 +76,6 @@ def test_without_a_secret_the_code_is_asked_for(no_secret: Gateway,
     assert no_secret.session("angel") == session
 
 
-@pytest.mark.parametrize("code", ["12345", "1234567", "12a456", "", "١٢٣٤٥٦"])
-def test_a_malformed_code_is_refused_without_a_request(no_secret: Gateway, sim: AngelSimulator,
-                                                       code: str) -> None:
-    challenge = no_secret.authenticate("angel")
-    assert isinstance(challenge, LoginChallenge)
-    before = sim.stats["requests"]
-    with pytest.raises(AuthenticationError, match="6 digits"):
-        no_secret.handle_callback("angel", {"state": challenge.state, "code": code})
-    assert sim.stats["requests"] == before
-
-
 def test_a_wrong_code_is_angels_ab1050(no_secret: Gateway, totp: Callable[[], str]) -> None:
     challenge = no_secret.authenticate("angel")
     assert isinstance(challenge, LoginChallenge)
@@ -104,24 +93,74 @@ def test_wrong_pin_is_an_authentication_error(environ: dict[str, str], transport
     assert info.value.code == "AB1000"
 
 
-def test_missing_pin_is_named_before_any_request(environ: dict[str, str], transport: Any,
-                                                 sim: AngelSimulator, tmp_path: Path) -> None:
-    env = {k: v for k, v in environ.items() if k != "OPENALGO_ANGEL_PIN"}
+def test_missing_api_key_is_named_before_any_request(environ: dict[str, str], transport: Any,
+                                                     sim: AngelSimulator, tmp_path: Path) -> None:
+    env = {k: v for k, v in environ.items() if k != "OPENALGO_ANGEL_API_KEY"}
     with gateway_for(env, transport, tmp_path) as gw, \
-            pytest.raises(MissingCredentialsError, match="OPENALGO_ANGEL_PIN"):
+            pytest.raises(MissingCredentialsError, match="OPENALGO_ANGEL_API_KEY"):
         gw.authenticate("angel")
     assert sim.stats["requests"] == 0
 
 
-def test_seed_style_env_supplies_the_api_key(environ: dict[str, str], transport: Any,
-                                             tmp_path: Path) -> None:
-    env = {k: v for k, v in environ.items() if k != "OPENALGO_ANGEL_API_KEY"}
-    env |= {"BROKER_API_KEY": f"'{environ['OPENALGO_ANGEL_API_KEY']}'",
+def test_a_missing_pin_is_asked_for_at_login(environ: dict[str, str], transport: Any,
+                                             sim: AngelSimulator, tmp_path: Path,
+                                             totp: Callable[[], str]) -> None:
+    env = {k: v for k, v in environ.items() if k != "OPENALGO_ANGEL_PIN"}
+    with gateway_for(env, transport, tmp_path) as gw:
+        challenge = gw.authenticate("angel")
+        assert isinstance(challenge, LoginChallenge)
+        assert "pin" in challenge.fields and challenge.is_secret("pin")
+        assert "client_id" not in challenge.fields
+        assert sim.stats["requests"] == 0
+        gw.handle_callback("angel", {"state": challenge.state, "code": totp(),
+                                     "pin": environ["OPENALGO_ANGEL_PIN"]})
+        assert gw.credentials("angel").get("PIN") is None  # typed for that login only
+
+
+@pytest.fixture
+def seed_env(environ: dict[str, str]) -> dict[str, str]:
+    """A ``.env`` exactly as OpenAlgo's setup guide writes it, and nothing else."""
+    return {"BROKER_API_KEY": f"'{environ['OPENALGO_ANGEL_API_KEY']}'",
             "BROKER_API_SECRET": "unused-by-angel",
             "REDIRECT_URL": "'http://127.0.0.1:5000/angel/callback'"}
-    assert credentials_for(INFO, env).get("API_KEY") == environ["OPENALGO_ANGEL_API_KEY"]
-    with gateway_for(env, transport, tmp_path) as gw:
-        assert isinstance(gw.authenticate("angel"), Session)
+
+
+def test_a_seed_env_is_enough_the_login_asks_for_client_code_pin_and_code(
+        seed_env: dict[str, str], environ: dict[str, str], transport: Any, sim: AngelSimulator,
+        tmp_path: Path, totp: Callable[[], str]) -> None:
+    assert credentials_for(INFO, seed_env).get("API_KEY") == environ["OPENALGO_ANGEL_API_KEY"]
+    with gateway_for(seed_env, transport, tmp_path) as gw:
+        challenge = gw.authenticate("angel")
+        assert isinstance(challenge, LoginChallenge)
+        assert challenge.fields == ("client_id", "pin", "code")
+        assert challenge.secret_fields == ("pin",)
+        for bad in ({"client_id": "", "pin": "4321"}, {"client_id": "A 1", "pin": "4321"},
+                    {"client_id": environ["OPENALGO_ANGEL_CLIENT_ID"], "pin": ""}):
+            with pytest.raises(AuthenticationError):
+                gw.handle_callback("angel", {"state": challenge.state, "code": totp(), **bad})
+            challenge = gw.authenticate("angel")
+            assert isinstance(challenge, LoginChallenge)
+        assert sim.stats["requests"] == 0  # nothing malformed was sent
+        session = gw.handle_callback("angel", {
+            "state": challenge.state, "code": totp(),
+            "client_id": environ["OPENALGO_ANGEL_CLIENT_ID"],
+            "pin": environ["OPENALGO_ANGEL_PIN"]})
+        assert session.user_id == environ["OPENALGO_ANGEL_CLIENT_ID"]
+        assert gw.place_order("angel", order()).order_id
+        assert gw.credentials("angel").get("CLIENT_ID") is None
+
+
+def test_a_wrong_typed_pin_is_angels_refusal(seed_env: dict[str, str], environ: dict[str, str],
+                                            transport: Any, tmp_path: Path,
+                                            totp: Callable[[], str]) -> None:
+    with gateway_for(seed_env, transport, tmp_path) as gw:
+        challenge = gw.authenticate("angel")
+        assert isinstance(challenge, LoginChallenge)
+        with pytest.raises(AuthenticationError) as info:
+            gw.handle_callback("angel", {"state": challenge.state, "code": totp(),
+                                         "client_id": environ["OPENALGO_ANGEL_CLIENT_ID"],
+                                         "pin": "0000"})
+    assert info.value.code == "AB1000"
 
 
 def test_rate_limited_login_is_not_retried(gateway: Gateway, sim: AngelSimulator) -> None:
@@ -136,7 +175,7 @@ def test_login_without_jwt_is_a_broker_response_error(environ: dict[str, str],
     reply = {"status": True, "message": "SUCCESS", "errorcode": "", "data": {"jwtToken": ""}}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=reply))
     with gateway_for(environ, transport, tmp_path) as gw, \
-            pytest.raises(BrokerResponseError, match="jwtToken"):
+            pytest.raises(BrokerResponseError, match="access token"):
         gw.authenticate("angel")
 
 
@@ -199,36 +238,27 @@ def test_status_false_is_order_rejected_with_angels_code(logged_in: Gateway,
                                                          client: BrokerClient) -> None:
     stale = Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "424242", "SBIN")  # token unknown
     with pytest.raises(OrderRejectedError) as info:
-        orders.place_order(order_from(order(tag="oastale")), stale, logged_in.session("angel"),
-                           logged_in.credentials("angel"), client)
+        AngelBroker().place_order(order_from(order(tag="oastale")), stale,
+                                  logged_in.session("angel"), logged_in.credentials("angel"),
+                                  client)
     assert (info.value.code, info.value.reason) == ("AB1009", "Symbol Not Found")
 
 
-@pytest.mark.parametrize("data", [None, {}, {"orderid": ""}, {"orderid": None}, "x"])
-def test_success_without_an_order_id_is_never_a_receipt(environ: dict[str, str], data: Any,
-                                                        client: BrokerClient) -> None:
-    assert _place_with_reply(environ, client, {"status": True, "message": "SUCCESS",
-                                               "errorcode": "", "data": data}) is None
+def test_the_order_id_is_data_orderid_text_or_number(environ: dict[str, str]) -> None:
+    for orderid in ("200910000000111", 200910000000111):
+        reply = {"status": True, "message": "SUCCESS", "errorcode": "",
+                 "data": {"script": "SBIN-EQ", "orderid": orderid}}
+        assert _place_with_reply(environ, reply) == "200910000000111"
 
 
-def test_a_numeric_order_id_is_accepted(environ: dict[str, str], client: BrokerClient) -> None:
-    reply = {"status": True, "message": "SUCCESS", "errorcode": "",
-             "data": {"script": "SBIN-EQ", "orderid": 200910000000111}}
-    assert _place_with_reply(environ, client, reply) == "200910000000111"
-
-
-def _place_with_reply(environ: dict[str, str], client: BrokerClient,
-                      reply: dict[str, Any]) -> str | None:
+def _place_with_reply(environ: dict[str, str], reply: dict[str, Any]) -> str:
     mock = BrokerClient(INFO, transport=httpx.MockTransport(
         lambda request: httpx.Response(200, content=json.dumps(reply).encode())))
-    session = new_session("angel", "A1", "jwt")
     sbin = Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "3045", "SBIN")
     try:
-        return orders.place_order(order_from(order(tag="oaodd1")), sbin, session,
-                                  credentials_for(INFO, environ), mock).order_id
-    except UnreadableOrderReplyError as exc:
-        assert exc.tag == "oaodd1"
-        return None
+        return AngelBroker().place_order(order_from(order(tag="oaodd1")), sbin,
+                                         new_session("angel", "A1", "jwt"),
+                                         credentials_for(INFO, environ), mock).order_id
     finally:
         mock.close()
 
@@ -285,12 +315,12 @@ def test_the_order_goes_as_compact_utf8_json_with_angels_headers(environ: dict[s
     request = order_from(order(symbol="SBIN", pricetype="LIMIT", price="812.35", tag="oaB1"))
     instrument = Instrument("SBIN", "NSE", "SBIN-EQ", "NSE", "3045", "SBIN")
     try:
-        orders.place_order(request, instrument, new_session("angel", "A1", "jwt"),
-                           credentials_for(INFO, environ), mock)
+        AngelBroker().place_order(request, instrument, new_session("angel", "A1", "jwt"),
+                                  credentials_for(INFO, environ), mock)
     finally:
         mock.close()
     sent = seen[-1]
-    expected = httpx.Request("POST", sent.url, json=orders.order_body(request, instrument))
+    expected = httpx.Request("POST", sent.url, json=order_body(request, instrument))
     assert sent.content == expected.content
     assert json.loads(sent.content)["price"] == "812.35"
     assert sent.headers["content-type"] == "application/json"

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from openalgo_angel.positions import position
+from openalgo_angel.broker import AngelBroker
 
-from openalgo_core import BrokerResponseError, Instrument, InstrumentIndex
+from openalgo_core import BrokerResponseError, Instrument, InstrumentIndex, Position
+from openalgo_core.kit import Row
 
 INDEX = InstrumentIndex.from_instruments("angel", [
     Instrument("RELIANCE", "NSE", "RELIANCE-EQ", "NSE", "2885", "RELIANCE"),
@@ -17,6 +18,12 @@ INDEX = InstrumentIndex.from_instruments("angel", [
     Instrument("CRUDEOIL19DEC24FUT", "MCX", "CRUDEOIL24DECFUT", "MCX", "2201", "CRUDEOIL",
                "FUT", 100),
 ])
+
+
+
+def position(raw: Any, instruments: InstrumentIndex) -> Position:
+    return AngelBroker().position(Row(raw, what="position row", broker="angel"), instruments)
+
 
 #: Angel's published sample row (numbers as strings, "- 2235.80" included).
 RELIANCE = {
@@ -83,15 +90,16 @@ def test_missing_pnl_is_realised_plus_unrealised() -> None:
     assert position({**row, "unrealised": "1.25"}, INDEX).pnl == Decimal("-12.50")
 
 
-@pytest.mark.parametrize("change", [
-    {"producttype": "ROBO"}, {"exchange": "NCDEX", "symboltoken": "1"}, {"netqty": "abc"},
-    {"netqty": "1.5"}, {"ltp": None}, {"avgnetprice": ""}, {"symboltoken": None},
-    {"symboltoken": "999", "tradingsymbol": ["x"]}])
-def test_unreadable_rows_are_broker_response_errors(change: dict[str, Any]) -> None:
-    with pytest.raises(BrokerResponseError):
+@pytest.mark.parametrize(("change", "field"), [
+    ({"producttype": "ROBO"}, "producttype"), ({"exchange": "NCDEX", "symboltoken": "1"},
+                                               "exchange"),
+    ({"netqty": "abc"}, "netqty"), ({"netqty": "1.5"}, "netqty"), ({"ltp": None}, "ltp"),
+    ({"avgnetprice": ""}, "avgnetprice"), ({"symboltoken": None}, "symboltoken"),
+    ({"symboltoken": "999", "tradingsymbol": ["x"]}, "tradingsymbol"),
+    ({"pnl": "1e30"}, "pnl"), ({"ltp": "1e5000"}, "ltp"), ({"netqty": "1e200000"}, "netqty"),
+    ({"avgnetprice": "NaN"}, "avgnetprice"), ({"pnl": "Infinity"}, "pnl")])
+def test_unreadable_rows_are_broker_response_errors_naming_the_field(
+        change: dict[str, Any], field: str) -> None:
+    with pytest.raises(BrokerResponseError) as info:
         position({**RELIANCE, **change}, INDEX)
-
-
-def test_a_row_that_is_not_an_object_is_a_broker_response_error() -> None:
-    with pytest.raises(BrokerResponseError):
-        position(["NSE", "2885"], INDEX)
+    assert repr(field) in info.value.message

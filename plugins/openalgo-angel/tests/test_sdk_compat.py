@@ -115,7 +115,7 @@ def test_an_order_placed_by_the_sdk_is_read_back_by_the_plugin(
     sdk.placeOrder(dict(ORDER, transactiontype="SELL", producttype="DELIVERY"))
     env = dict(environ, OPENALGO_ANGEL_BASE_URL=server)
     registry = Registry(environ=env, discover=False)
-    registry.register_broker(openalgo_angel.plugin)
+    registry.register_broker(openalgo_angel.plugin.hooks)
     with Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
                  cache_dir=tmp_path / "cache", sleep=lambda s: None) as gateway:
         gateway.authenticate("angel")

@@ -1,0 +1,129 @@
+"""The OTP broker's server: texts a code (kept in ``sent_otps``), raw session tokens,
+form-encoded ``jData`` orders, positions as amounts, a JSON master."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from openalgo_core.testing import Listing, SimOrder, SimulatorBase
+from openalgo_core.testing.parsing import decimal_value, json_object, request_token, whole_value
+
+SEGMENTS = {"NSE": "nse_cm", "BSE": "bse_cm", "NFO": "nse_fo", "NSE_INDEX": "nse_idx"}
+SIDES = {"B": "BUY", "S": "SELL"}
+TYPES = {"MKT": "MARKET", "L": "LIMIT", "SL": "SL", "SL-M": "SL-M"}
+PRODUCTS = frozenset({"MIS", "CNC", "NRML"})
+
+
+def _ok(data: Any) -> JSONResponse:
+    return JSONResponse({"status": "success", "data": data})
+
+
+def _error(code: str, message: str, status_code: int = 200) -> JSONResponse:
+    return JSONResponse({"status": "error", "errorcode": code, "message": message},
+                        status_code=status_code)
+
+
+class FakeOtpSimulator(SimulatorBase):
+    broker = "fakeotp"
+    credential_fields = ("API_KEY", "MOBILE", "PIN")
+    order_paths = frozenset({"/v1/orders"})
+    exchanges = frozenset(SEGMENTS)
+    master_path = "/master/scrips.json"
+    master_media_type = "application/json"
+
+    def __init__(self, **options: Any) -> None:
+        self.sent_otps: list[str] = []
+        self._pending: dict[str, str] = {}
+        super().__init__(**options)
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/v1/login/otp", self.send_otp, methods=["POST"]),
+                Route("/v1/login/verify", self.verify, methods=["POST"]),
+                Route("/v1/orders", self.orders, methods=["POST"]),
+                Route("/v1/positions", self.positions)]
+
+    def user_code(self) -> str:
+        """The last OTP texted to the user."""
+        return self.sent_otps[-1]
+
+    def order_rejected_response(self) -> Response:
+        return _error("RMS-BLOCK", "Client blocked for trading")
+
+    def render_master(self, listings: Iterable[Listing]) -> bytes:
+        return json.dumps([
+            {"token": r.token, "sym": r.symbol, "exch": SEGMENTS[r.exchange], "name": r.name,
+             "type": r.kind, "lot": r.lot_size, "tick": str(r.tick_size),
+             "expiry": f"{r.expiry:%d%b%Y}".upper() if r.expiry else "",
+             "strike": "" if r.strike is None else str(r.strike)} for r in listings]).encode()
+
+    def _keyed(self, request: Request) -> bool:
+        given = request_token(request, "x-api-key", scheme=None)
+        return secrets.compare_digest(given.encode(), self.credentials["API_KEY"].encode())
+
+    async def send_otp(self, request: Request) -> Response:
+        body = await json_object(request) or {}
+        if not self._keyed(request):
+            return _error("INVALID_KEY", "Invalid API key", 401)
+        if (body.get("mobile"), body.get("pin")) != (self.credentials["MOBILE"],
+                                                      self.credentials["PIN"]):
+            return _error("BAD_CREDENTIALS", "Invalid mobile number or PIN")
+        otp, request_id = f"{secrets.randbelow(10**6):06d}", secrets.token_hex(8)
+        self.sent_otps.append(otp)
+        self._pending[request_id] = otp
+        return _ok({"request_id": request_id})
+
+    async def verify(self, request: Request) -> Response:
+        body = await json_object(request) or {}
+        expected = self._pending.pop(str(body.get("request_id")), None)
+        if not self._keyed(request) or expected is None or body.get("otp") != expected:
+            return _error("INVALID_OTP", "Invalid or expired OTP")
+        return _ok({"session_token": self.issue_token(self.credentials["MOBILE"])})
+
+    def _user(self, request: Request) -> str | None:
+        if not self._keyed(request):
+            return None
+        return self.user_for(request_token(request, "x-session-token", scheme=None))
+
+    async def orders(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return _error("TOKEN_EXPIRED", "Session expired", 401)
+        try:
+            form = parse_qs((await request.body()).decode(), strict_parsing=True)
+            body = json.loads(form["jData"][0])
+            listing = self.by_token[str(body["tk"])]
+            order = SimOrder(
+                order_id=self.book.next_id("K"), exchange=listing.exchange,
+                symbol=listing.symbol, token=listing.token, side=SIDES[body["tt"]],
+                quantity=whole_value(body["qt"]), pricetype=TYPES[body["pt"]],
+                product=body["pc"] if body["pc"] in PRODUCTS else "",
+                price=decimal_value(body["pr"]), trigger_price=decimal_value(body["tp"]),
+                tag=str(body.get("rt", "")), raw=body)
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            return _error("BAD_ORDER", f"invalid order: {type(exc).__name__}")
+        if not order.product:
+            return _error("BAD_ORDER", "invalid product")
+        self.book_order(order, user=user)
+        return _ok({"nOrdNo": order.order_id})
+
+    async def positions(self, request: Request) -> Response:
+        if self._user(request) is None:
+            return _error("TOKEN_EXPIRED", "Session expired", 401)
+        rows = [{"tok": p.token, "exSeg": SEGMENTS[p.exchange], "prod": p.product,
+                 "flBuyQty": str(p.buy_qty), "flSellQty": str(p.sell_qty),
+                 "buyAmt": f"{p.buy_value:.2f}", "sellAmt": f"{p.sell_value:.2f}",
+                 "ltp": str(p.ltp)} for p in self.book.positions(self.marks())]
+        return _ok(rows or None)
+
+    def reset(self) -> None:
+        super().reset()
+        self.sent_otps.clear()
+        self._pending.clear()

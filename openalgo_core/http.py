@@ -181,7 +181,7 @@ def unreadable(response: httpx.Response, broker: str, why: str) -> BrokerRespons
                                status_code=response.status_code)
 
 
-def parse_json(response: httpx.Response, broker: str, *, order_tag: str | None = None) -> Any:
+def parse_json(response: httpx.Response, broker: str) -> Any:
     """The JSON body of ``response``.
 
     Raises:
@@ -193,8 +193,6 @@ def parse_json(response: httpx.Response, broker: str, *, order_tag: str | None =
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        if order_tag is not None:  # a plugin still passing the tag by hand
-            response.request.extensions[EXTENSION] = RequestMeta("order", order_tag)
         if request_meta(response.request).kind == "order":
             raise unreadable(response, broker, "not JSON") from None
         raise BrokerResponseError(

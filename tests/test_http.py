@@ -19,7 +19,14 @@ from openalgo_core import (
     RetryPolicy,
     UnreadableOrderReplyError,
 )
-from openalgo_core.http import BrokerClient, RateLimiter, parse_json, shared_ssl_context
+from openalgo_core.http import (
+    EXTENSION,
+    BrokerClient,
+    RateLimiter,
+    RequestMeta,
+    parse_json,
+    shared_ssl_context,
+)
 from tests.fakebroker.plugin import INFO
 
 URL = "https://api.fake.example/api/x"
@@ -168,9 +175,10 @@ def test_parse_json_typed_errors() -> None:
     with pytest.raises(BrokerResponseError) as info:
         parse_json(bad, "fake")
     assert not isinstance(info.value, OrderStatusUnknownError)
+    order = httpx.Request("POST", URL, extensions={EXTENSION: RequestMeta("order", "oa1")})
     with pytest.raises(UnreadableOrderReplyError) as order_info:
-        parse_json(bad, "fake", order_tag="oa1")
-    assert order_info.value.tag == "oa1"
+        parse_json(httpx.Response(200, text="<html>", request=order), "fake")
+    assert order_info.value.tag == "oa1"  # read from the request: no tag passed by hand
 
 
 def test_download_reports_progress() -> None:

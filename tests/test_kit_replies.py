@@ -179,3 +179,16 @@ def test_lookup_never_raises() -> None:
     assert lookup(body, "a.0.b") == 1
     for path in ("a.1.b", "a.x", "s.t", "a.0.b.c", "zz", "a.-1"):
         assert lookup(body, path) is MISSING
+
+
+def test_an_unauthorized_code_is_an_authentication_error_on_any_call() -> None:
+    """A wrong API key or an IP the broker has not whitelisted: not a session to drop,
+    not an order to look for, not a garbled reply."""
+    replies = Replies(broker="b", envelopes=ANGEL.envelopes,
+                      unauthorized=Codes(codes=("AG7002",)),
+                      session_expired=ANGEL.session_expired)
+    body = {"success": False, "message": "IP not registered", "errorCode": "AG7002"}
+    for kind in ("login", "order", "read"):
+        with pytest.raises(AuthenticationError) as info:
+            classify(reply(body, kind=kind, tag="t", status=403), replies)  # type: ignore[arg-type]
+        assert type(info.value) is AuthenticationError and info.value.code == "AG7002"

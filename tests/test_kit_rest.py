@@ -370,3 +370,16 @@ def test_loading_kit_hooks_builds_no_broker() -> None:
     registry.register_broker(hooks)
     assert registry.load("kitfake") is INFO and Counted.built == 0
     assert hooks.broker is hooks.broker and Counted.built == 1
+
+
+def test_with_a_totp_secret_only_the_missing_credentials_are_asked_for(
+        broker: Broker, tmp_path: Path) -> None:
+    env = {"OPENALGO_KITFAKE_API_KEY": "key1", "OPENALGO_KITFAKE_TOTP_SECRET": SECRET}
+    with gateway(broker, tmp_path, env) as g:
+        challenge = g.authenticate("kitfake")
+        assert isinstance(challenge, LoginChallenge)
+        assert challenge.fields == ("client_id", "pin")  # the code is computed
+        g.handle_callback("kitfake", {"state": challenge.state, "client_id": "C1",
+                                      "pin": "1234"})
+        sent = json.loads(broker.requests[0].content)["totp"]
+        assert pyotp.TOTP(SECRET).verify(sent, valid_window=1)

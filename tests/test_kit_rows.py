@@ -151,7 +151,7 @@ def test_bad_rows_are_skipped_counted_and_logged(caplog: pytest.LogCaptureFixtur
            {"s": "INFY", "t": "1594", "lot": "NaN", "tick": "5"},
            {"s": "TCS", "t": "", "lot": "1", "tick": "5"},
            {"s": "ITC", "t": "1660", "lot": "1", "tick": "nan"},
-           {"s": "X"}, "not a row"]
+           {"s": "X"}, "not a row", {"s": 7, "t": "7", "lot": "1", "tick": "5"}]
 
     def read(r: Any) -> None:
         build.equity(r["s"], "NSE", r["s"], "NSE", r["t"], r["s"], r["lot"], r["tick"])
@@ -162,8 +162,8 @@ def test_bad_rows_are_skipped_counted_and_logged(caplog: pytest.LogCaptureFixtur
     rows = build.result()
     assert [r.symbol for r in rows] == ["SBIN"]
     assert rows[0].tick_size == Decimal("0.05")
-    assert sum(build.skipped.values()) == 5
-    assert "5 rows skipped" in caplog.text
+    assert sum(build.skipped.values()) == 6
+    assert "6 rows skipped" in caplog.text
 
 
 def test_a_master_with_no_usable_row_is_an_error() -> None:

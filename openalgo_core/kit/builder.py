@@ -143,6 +143,7 @@ class InstrumentBuilder:
                token: str, name: str, lot: Any, tick: Any, *, later: bool = False) -> None:
         """A cash listing; ``later`` rows go after every other row (so that, for one
         symbol listed in two series, the preferred one wins)."""
+        _texts(symbol, broker_symbol, name)
         (self.later if later else self.rows).append(_NEW(Instrument, (
             symbol, exchange, broker_symbol, broker_exchange, _token(token), name, "EQ",
             self.lots[lot], self.ticks[tick], None, None, None)))
@@ -150,6 +151,7 @@ class InstrumentBuilder:
     def index(self, name: str, exchange: str, broker_symbol: str, broker_exchange: str,
               token: str, tick: Any = "0.05", *, symbol: str | None = None) -> None:
         """An index (quotes only), under OpenAlgo's alias of ``name``."""
+        _texts(name, broker_symbol)
         self.rows.append(_NEW(Instrument, (
             symbol or self.indices[name], exchange, broker_symbol, broker_exchange,
             _token(token), name, "INDEX", 1, self.ticks[tick], None, None, None)))
@@ -159,6 +161,7 @@ class InstrumentBuilder:
                symbol: str | None = None) -> None:
         """A future; its symbol is spelled ``NAME DDMMMYY FUT`` unless ``symbol`` is given
         (a broker whose own symbol already is OpenAlgo's)."""
+        _texts(name, broker_symbol)
         day, code = self.expiries[expiry]
         self.rows.append(_NEW(Instrument, (
             symbol or f"{name}{code}FUT", exchange, broker_symbol, broker_exchange,
@@ -170,6 +173,7 @@ class InstrumentBuilder:
         """An option (``CE``/``PE``); symbol ``NAME DDMMMYY strike CE|PE`` unless given."""
         if option_type != "CE" and option_type != "PE":
             raise ValueError(f"option type {option_type!r}")
+        _texts(name, broker_symbol)
         day, code = self.expiries[expiry]
         value, text = self.strikes(broker_exchange)[strike]
         self.rows.append(_NEW(Instrument, (
@@ -213,6 +217,13 @@ def _token(token: str) -> str:
     if type(token) is not str or not token:
         raise ValueError("token")
     return token
+
+
+def _texts(*values: str) -> None:
+    """Symbols and names must be text (a JSON master may hold anything)."""
+    for value in values:
+        if type(value) is not str:
+            raise TypeError("symbol or name")
 
 
 def _rupees(value: Decimal) -> Decimal:

@@ -23,6 +23,8 @@ the reply                          becomes
 not JSON, not an object, no known  ``BrokerResponseError``; for an order
 envelope, an unknown status value  ``UnreadableOrderReplyError`` (status unknown,
                                    with the order's tag)
+an unauthorized code/text/HTTP     ``AuthenticationError`` on any call (a wrong API
+                                   key, an IP the broker has not whitelisted)
 a session-expired code/text/HTTP   ``SessionExpiredError`` (``AuthenticationError``
                                    at login, where there is no session yet)
 a rate-limited code/text           ``RateLimitError``
@@ -38,10 +40,9 @@ Every error carries the broker's code and message, the raw body and the HTTP sta
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import httpx
 
@@ -53,7 +54,7 @@ from ..errors import (
     RateLimitError,
     SessionExpiredError,
 )
-from ..http import request_meta, unreadable
+from ..http import parse_json, request_meta, unreadable
 
 __all__ = ["ANY", "Codes", "Envelope", "Reply", "Replies", "classify", "lookup"]
 
@@ -79,9 +80,12 @@ def _norm(value: Any) -> str | None:
 def lookup(body: Any, path: str) -> Any:
     """The value at a dotted ``path`` (``"data.orderid"``, ``"error.0.code"``), or
     :data:`MISSING`. Never raises, whatever ``body`` is."""
-    value = body
-    for part in path.split("."):
-        if isinstance(value, Mapping):
+    return _walk(body, tuple(path.split(".")))
+
+
+def _walk(value: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
+        if isinstance(value, dict):  # what JSON decodes to (a cheaper check than Mapping)
             value = value.get(part, MISSING)
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -120,11 +124,17 @@ class Envelope:
     message: tuple[str, ...] = ()
     data: str | None = None
 
+    #: ``status`` and ``data`` split once (replies are classified on the order path)
+    _status: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _data: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "ok", tuple(v if v == ANY else str(_norm(v))
                                              for v in self.ok))
         object.__setattr__(self, "failed", tuple(v if v == ANY else str(_norm(v))
                                                  for v in self.failed))
+        object.__setattr__(self, "_status", tuple(self.status.split(".")))
+        object.__setattr__(self, "_data", tuple(self.data.split(".")) if self.data else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +165,7 @@ class Replies:
 
     broker: str
     envelopes: tuple[Envelope, ...]
+    unauthorized: Codes = field(default_factory=Codes)
     session_expired: Codes = field(default_factory=Codes)
     rate_limited: Codes = field(default_factory=Codes)
     refused: Codes = field(default_factory=Codes)
@@ -163,8 +174,7 @@ class Replies:
     message: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """A reply judged successful: the body, the payload at the envelope's ``data``
     path (None when absent), and whether it was an "empty" answer to a read."""
 
@@ -172,15 +182,6 @@ class Reply:
     data: Any
     response: httpx.Response
     empty: bool = False
-
-
-def decode(response: httpx.Response, broker: str) -> Any:
-    """The JSON body, or the typed error for one that is not (for an order: status
-    unknown with its tag). Depth bombs and over-long numbers are refused too."""
-    try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise unreadable(response, broker, "not JSON") from None
 
 
 def classify(response: httpx.Response, replies: Replies) -> Reply:
@@ -191,25 +192,28 @@ def classify(response: httpx.Response, replies: Replies) -> Reply:
         BrokerResponseError, UnreadableOrderReplyError: as the module table says.
     """
     broker = replies.broker
-    body = decode(response, broker)
-    if not isinstance(body, Mapping):
+    body = parse_json(response, broker)
+    if not isinstance(body, dict):
         raise unreadable(response, broker, "expected a JSON object")
-    kind = request_meta(response.request).kind
     http = response.status_code
     envelope, status = _envelope(body, replies.envelopes)
+    if envelope is not None and status in envelope.ok and http < 400:  # the common case
+        data = _walk(body, envelope._data) if envelope._data else body
+        return Reply(body, None if data is MISSING else data, response)
+    kind = request_meta(response.request).kind
     codes = envelope.code if envelope else replies.code
     messages = envelope.message if envelope else replies.message
     code = next((t for t in (_text(lookup(body, p)) for p in codes) if t), "")
     message = next((t for t in (_text(lookup(body, p)) for p in messages) if t), "")
-    if envelope is not None and status in envelope.ok and http < 400:
-        data = lookup(body, envelope.data) if envelope.data else body
-        return Reply(body, None if data is MISSING else data, response)
     failed = envelope is not None and (status in envelope.failed or ANY in envelope.failed)
     raw = response.content
     if replies.session_expired.match(code, message, http):
         cls = AuthenticationError if kind == "login" else SessionExpiredError
         raise cls(f"session no longer valid: {_said(message, code)}", broker=broker,
                   code=code or None, raw=raw, status_code=http)
+    if replies.unauthorized.match(code, message, http):
+        raise AuthenticationError(f"refused: {_said(message, code)}", broker=broker,
+                                  code=code or None, raw=raw, status_code=http)
     if replies.rate_limited.match(code, message, http):
         raise RateLimitError(f"rate limited: {_said(message, code)}", broker=broker, raw=raw,
                              status_code=http)
@@ -226,7 +230,7 @@ def classify(response: httpx.Response, replies: Replies) -> Reply:
 def _envelope(body: Mapping[str, Any],
               envelopes: tuple[Envelope, ...]) -> tuple[Envelope | None, str | None]:
     for envelope in envelopes:
-        value = lookup(body, envelope.status)
+        value = _walk(body, envelope._status)
         if value is not MISSING and value is not None:
             return envelope, _norm(value)
     return None, None

@@ -115,6 +115,7 @@ class RestBroker:
     positions_may_be_absent: ClassVar[bool] = False
     #: what a typed login code must look like, and how the login page asks for it
     code_pattern: ClassVar[str] = r"\d{6}"
+    code_hint: ClassVar[str] = "6 digits"
     code_prompt: ClassVar[str] = "Enter the 6-digit code from your authenticator app"
     #: for a redirect login: the callback parameter carrying the broker's token
     redirect_param: ClassVar[str] = "code"
@@ -253,13 +254,16 @@ class RestBroker:
         if stored is not None:
             return stored
         missing = [f for f in self.info.credentials if f.at_login and not credentials.get(f.name)]
-        code = credentials.totp() if not missing else None
         context = self.start_login(login) if not missing else {}
-        if code is not None:
-            return self.finish_login(replace(login, code=code, context=context))
-        fields = (*(f.name.lower() for f in missing), "code")
+        if not missing and credentials.get("TOTP_SECRET"):
+            return self.finish_login(replace(login, code=credentials.totp(), context=context))
+        # the code is asked for only when it cannot be computed (at the callback, with
+        # the typed credentials, when a TOTP secret is stored)
+        fields = (*(f.name.lower() for f in missing),
+                  *(() if credentials.get("TOTP_SECRET") else ("code",)))
         secret = tuple(f.name.lower() for f in missing if f.secret)
-        return LoginChallenge(broker=self.broker, kind="code", prompt=self.code_prompt,
+        prompt = self.code_prompt if "code" in fields else "Enter what the login needs"
+        return LoginChallenge(broker=self.broker, kind="code", prompt=prompt,
                               fields=fields, secret_fields=secret, context=dict(context))
 
     def handle_callback(self, credentials: Credentials, client: BrokerClient,
@@ -281,10 +285,11 @@ class RestBroker:
                 raise AuthenticationError(f"{name.replace('_', ' ')} is required (printable,"
                                           " no spaces)", broker=self.broker)
             typed[name.upper()] = value
-        code = (params.get("code") or "").strip()
+        code = (params.get("code") or "").strip() if "code" in challenge.fields \
+            else credentials.totp() or ""
         if not re.fullmatch(self.code_pattern, code) or not code.isascii():
-            raise AuthenticationError(f"the code must match {self.code_pattern}; nothing was"
-                                      " sent", broker=self.broker)
+            raise AuthenticationError(f"the code must be {self.code_hint}; nothing was sent",
+                                      broker=self.broker)
         login = Login(client, credentials.with_values(typed) if typed else credentials, code,
                       challenge.context, params)
         if not challenge.context:

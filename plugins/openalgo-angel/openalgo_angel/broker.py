@@ -73,6 +73,9 @@ REPLIES: Final = Replies(
     ),
     # Invalid Token, Token Expired, Token missing
     session_expired=Codes(codes=("AG8001", "AG8002", "AG8003")),
+    # an order from an IP not registered on the app (SEBI static-IP rule); a wrong API
+    # key (⚠ its code is unverified: matched by its text)
+    unauthorized=Codes(codes=("AG7002",), messages=("api key",)),
 )
 
 _encode = msgspec.json.Encoder().encode

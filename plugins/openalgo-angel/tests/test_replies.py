@@ -55,12 +55,22 @@ def test_a_token_code_at_login_is_an_authentication_error() -> None:
     assert not isinstance(info.value, SessionExpiredError) and info.value.code == "AG8001"
 
 
+@pytest.mark.parametrize("call", ["order", "read", "login"])
+@pytest.mark.parametrize(("code", "message"), [
+    ("AG7002", "Access denied: Unregistered IP address."), ("AG8004", "Invalid API Key")])
+def test_an_unregistered_ip_or_a_wrong_key_is_an_authentication_error(
+        call: RequestKind, code: str, message: str) -> None:
+    with pytest.raises(AuthenticationError, match=message) as info:
+        check(403, {**gateway(code), "message": message}, call=call, tag="oa1")
+    assert type(info.value) is AuthenticationError and info.value.code == code
+
+
 @pytest.mark.parametrize(("call", "error"), [("order", OrderRejectedError),
                                              ("read", BrokerResponseError),
                                              ("login", AuthenticationError)])
 def test_other_gateway_refusals(call: RequestKind, error: type[Exception]) -> None:
-    body = {**gateway("AG7002"), "message": "Access denied: Unregistered IP address."}
-    with pytest.raises(error, match="Unregistered IP") as info:
+    body = {**gateway("AG9999"), "message": "Something else"}
+    with pytest.raises(error, match="Something else") as info:
         check(403, body, call=call, tag="oa1")
     assert not isinstance(info.value, SessionExpiredError | UnreadableOrderReplyError)
 
@@ -83,7 +93,8 @@ def test_read_refusal_is_broker_response_error() -> None:
 
 
 @pytest.mark.parametrize("body", [{"success": True, "data": {"orderid": "1"}},
+                                  {"success": False, "status": True, "errorCode": "AG9999"},
                                   {"success": False, "status": True, "errorCode": "AG7002"}])
 def test_the_gateway_envelope_is_never_a_success(body: dict[str, Any]) -> None:
-    with pytest.raises((BrokerResponseError, OrderRejectedError)):
+    with pytest.raises((BrokerResponseError, OrderRejectedError, AuthenticationError)):
         check(200, body, call="order", tag="oa1")

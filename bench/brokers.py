@@ -18,18 +18,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
 
-from openalgo_core import Gateway, MemorySessionStore, Registry
+from openalgo_core import Gateway, Registry
 from openalgo_core.config import env_var
 from openalgo_core.http import POOL_LIMITS, SOCKET_OPTIONS
 from openalgo_core.testing import SimulatorBase
 from openalgo_core.testing.transport import free_port
-from openalgo_core.testing.wiring import broker_environ, wire_all
+from openalgo_core.testing.wiring import broker_environ, wire_all, wired_gateway
 
 from .tls import TLSFiles
 
@@ -124,14 +123,12 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
         if sim_faults:
             sim.faults(**sim_faults)
         env[env_var(bench.id, "BASE_URL")] = sim.url
-        env["OPENALGO_HOME"] = tmp
         # Over TLS, the gateway's own transport settings, trusting the bench's authority.
         transports = {bench.id: httpx.HTTPTransport(
             verify=tls.context(), socket_options=SOCKET_OPTIONS, limits=POOL_LIMITS)
         } if tls else None
-        gateway = stack.enter_context(Gateway(
-            registry=registry, environ=env, session_store=MemorySessionStore(),
-            cache_dir=Path(tmp) / "cache", pace=pace, transports=transports))
+        gateway = stack.enter_context(wired_gateway(registry, env, home=tmp, pace=pace,
+                                                    transports=transports))
         gateway.authenticate(bench.id)
         yield Live(bench.id, sim, sim.url, env, gateway)
 

@@ -1,14 +1,16 @@
-"""The conformance kit, proven on the core's fake brokers: one per login style."""
+"""The conformance kit, proven on the core's fake brokers: one per login style. ``fake``
+writes its hooks by hand; ``fakeotp`` and ``fakeredirect`` are built on the broker kit."""
 
 from types import ModuleType
 from typing import ClassVar
 
 import pytest
 
+from openalgo_core.kit import KitHooks
 from openalgo_core.testing.conformance import BrokerConformance
 from tests.fakebroker import plugin as fake
-from tests.fakeotp import plugin as fakeotp
-from tests.fakeredirect import plugin as fakeredirect
+from tests.fakeotp.plugin import hooks as fakeotp
+from tests.fakeredirect.plugin import hooks as fakeredirect
 
 
 class _InProcess(BrokerConformance):
@@ -25,10 +27,11 @@ class TestTotpBrokerConformance(_InProcess):
 class TestOtpBrokerConformance(_InProcess):
     """The broker texts a code; the user types it at the callback."""
 
-    plugin: ClassVar[ModuleType] = fakeotp
+    plugin: ClassVar[KitHooks] = fakeotp
 
 
 class TestRedirectBrokerConformance(_InProcess):
-    """The broker's login page redirects back with a token and without our state."""
+    """The broker's login page redirects back with a token and without our state
+   ."""
 
-    plugin: ClassVar[ModuleType] = fakeredirect
+    plugin: ClassVar[KitHooks] = fakeredirect

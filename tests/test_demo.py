@@ -9,8 +9,8 @@ import json
 from openalgo_core import Registry
 from openalgo_core.demo import run_demo
 from tests.fakebroker import plugin as fake
-from tests.fakeotp import plugin as fakeotp
-from tests.fakeredirect import plugin as fakeredirect
+from tests.fakeotp.plugin import hooks as fakeotp
+from tests.fakeredirect.plugin import hooks as fakeredirect
 
 
 def test_demo_logs_in_by_every_style_and_trades() -> None:

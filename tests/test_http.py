@@ -14,17 +14,22 @@ from openalgo_core import (
     BrokerConnectionError,
     BrokerResponseError,
     BrokerServerError,
+    ConfigurationError,
     OrderStatusUnknownError,
+    PluginError,
     RateLimitError,
     RetryPolicy,
     UnreadableOrderReplyError,
+    ValidationError,
 )
 from openalgo_core.http import (
     EXTENSION,
     BrokerClient,
     RateLimiter,
+    RequestKind,
     RequestMeta,
     parse_json,
+    request_meta,
     shared_ssl_context,
 )
 from tests.fakebroker.plugin import INFO
@@ -359,3 +364,40 @@ def test_a_closed_client_sends_nothing() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         client.request("GET", URL, kind="read")
     assert seen == []
+
+
+def test_an_unknown_host_is_a_plugin_error() -> None:
+    with pytest.raises(PluginError, match="no host 'nowhere'"):
+        client_with(lambda r: httpx.Response(200), []).url("nowhere", "/x")
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "NaN", "-inf", "Tue, 99 Foo 2024", "  "])
+def test_an_unreadable_retry_after_backs_off_as_usual(value: str) -> None:
+    sleeps: list[float] = []
+    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": value}),
+                              httpx.Response(200, json={}))
+    client_with(handler, sleeps).request("GET", URL, kind="read")
+    assert len(calls) == 2 and len(sleeps) == 1
+    assert 0 <= sleeps[0] <= RetryPolicy().max_delay
+
+
+def test_a_non_ascii_header_sends_nothing() -> None:
+    handler, calls = scripted(httpx.Response(200, json={}))
+    with pytest.raises(ValidationError, match="non-ASCII"):
+        client_with(handler, []).request("GET", URL, kind="read",
+                                         headers={"Authorization": "tök"})
+    assert calls == []
+
+
+@pytest.mark.parametrize("base", ["127.0.0.1:8100", "ftp://h", "http://", "http://h:99999",
+                                  "http://h:8x", "http://h /x"])
+def test_a_malformed_base_url_is_a_configuration_error(base: str) -> None:
+    with pytest.raises(ConfigurationError):
+        client_with(lambda r: httpx.Response(200), [], base_url=base)
+
+
+@pytest.mark.parametrize(("kind", "tag"), [("read", None), ("login", None), ("order", "oa9")])
+def test_every_request_carries_its_kind_and_tag(kind: RequestKind, tag: str | None) -> None:
+    handler, calls = scripted(httpx.Response(200, json={}))
+    response = client_with(handler, []).request("POST", URL, kind=kind, tag=tag, json={})
+    assert request_meta(calls[0]) == request_meta(response.request) == RequestMeta(kind, tag)

@@ -289,8 +289,9 @@ class KitRedirect(KitFake):
     info = REDIRECT_INFO
     redirect_param = "apisession"
 
-    def login_url(self, credentials: Credentials) -> str:
-        return "https://login.kitfake.example/?api_key=" + credentials.require("API_KEY")[0]
+    def login_url(self, login: Login) -> str:
+        return login.client.url("api", "/login?api_key=") + login.credentials.require(
+            "API_KEY")[0]
 
     def finish_login(self, login: Login) -> Session:
         reply = self.send(login.client, Call("POST", "api", "/login",

@@ -171,3 +171,32 @@ def test_a_master_with_no_usable_row_is_an_error() -> None:
         build.each([{}], lambda r: build.equity(r["s"], "NSE", "", "", "", "", 1, 1))
     with pytest.raises(BrokerResponseError, match="no usable rows"):
         build.result()
+
+
+def test_file_readers_refuse_what_is_not_the_documented_format() -> None:
+    import io
+    import zipfile
+
+    from openalgo_core.kit import json_array, unzip
+
+    assert json_array(b'[{"a": 1}]', what="m", broker="b") == [{"a": 1}]
+    for bad in (b"{}", b"[" * 100_000, b"\xff", b"nope"):
+        with pytest.raises(BrokerResponseError, match="m is not"):
+            json_array(bad, what="m", broker="b")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("NSE.txt", "Token\n1\n")
+    assert unzip(buffer.getvalue(), ["NSE.txt"], what="z", broker="b") == {"NSE.txt": "Token\n1\n"}
+    for content, names in ((buffer.getvalue(), ["BSE.txt"]), (b"PK\x03\x04junk", ["NSE.txt"]),
+                           (b"", ["NSE.txt"])):
+        with pytest.raises(BrokerResponseError, match="z is not a zip holding"):
+            unzip(content, names, what="z", broker="b")
+
+
+def test_a_row_reader_refusal_skips_the_row() -> None:
+    with InstrumentBuilder("b") as build:
+        build.each(csv_rows("symbol,lot\nSBIN,1\nINFY,x\n", what="r", broker="b"),
+                   lambda r: build.equity(r.text("symbol"), "NSE", r.text("symbol"), "NSE",
+                                          "1", "", r.whole("lot"), "0.05"))
+    assert [i.symbol for i in build.result()] == ["SBIN"]
+    assert build.skipped == {"BrokerResponseError": 1}

@@ -27,8 +27,8 @@ from openalgo_core.testing.simulator import generate_credential
 from openalgo_core.testing.wiring import Harness, broker_environ, wire, wire_all
 from tests.fakebroker import plugin as fake
 from tests.fakebroker.simulator import FakeSimulator
-from tests.fakeotp import plugin as fakeotp
-from tests.fakeredirect import plugin as fakeredirect
+from tests.fakeotp.plugin import hooks as fakeotp
+from tests.fakeredirect.plugin import hooks as fakeredirect
 
 ORDER = {"token": "3045", "side": "BUY", "qty": 1, "type": "MARKET", "product": "MIS",
          "price": "0", "trigger": "0", "tag": "kit1"}
@@ -260,7 +260,7 @@ def test_json_object_and_tokens() -> None:
 
 # -- wiring ----------------------------------------------------------------------------
 def test_broker_environ_covers_every_declared_field() -> None:
-    env = broker_environ(fakeredirect.INFO, callback_base="http://127.0.0.1:8800")
+    env = broker_environ(fakeredirect.info, callback_base="http://127.0.0.1:8800")
     assert sorted(env) == ["OPENALGO_FAKEREDIRECT_API_KEY", "OPENALGO_FAKEREDIRECT_API_SECRET",
                            "OPENALGO_FAKEREDIRECT_REDIRECT_URL"]
     assert env["OPENALGO_FAKEREDIRECT_REDIRECT_URL"] == \

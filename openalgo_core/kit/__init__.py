@@ -4,7 +4,8 @@
   classifies any reply by the kind of call.
 - :mod:`~openalgo_core.kit.rows`: strict readers that name the bad field.
 - :mod:`~openalgo_core.kit.symbols`: OpenAlgo's symbology.
-- :mod:`~openalgo_core.kit.builder`: a fast master-contract builder.
+- :mod:`~openalgo_core.kit.builder`: a fast master-contract builder;
+  :mod:`~openalgo_core.kit.files`: a JSON array or a zip of files, read safely.
 - :mod:`~openalgo_core.kit.rest`: :class:`RestBroker`, the hook bodies written once.
 - :mod:`~openalgo_core.kit.hooks`: :class:`KitHooks`, a broker's hookimpls in one object.
 
@@ -22,6 +23,7 @@ from .._lazy import lazy
 
 if TYPE_CHECKING:
     from .builder import BAD_ROW, InstrumentBuilder
+    from .files import json_array, unzip
     from .hooks import KitHooks
     from .replies import ANY, Codes, Envelope, Replies, Reply, classify, lookup
     from .rest import Call, Login, RestBroker, printable
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "ANY": "replies", "BAD_ROW": "builder", "Call": "rest", "Codes": "replies",
-    "Envelope": "replies", "InstrumentBuilder": "builder", "KitHooks": "hooks",
+    "Envelope": "replies", "InstrumentBuilder": "builder", "json_array": "files",
+    "unzip": "files", "KitHooks": "hooks",
     "Login": "rest", "Replies": "replies", "Reply": "replies", "RestBroker": "rest",
     "Row": "rows", "classify": "replies", "csv_rows": "rows", "equity_symbol": "symbols",
     "expiry_code": "symbols", "future_symbol": "symbols", "index_symbol": "symbols",
@@ -64,11 +67,13 @@ __all__ = [
     "expiry_code",
     "future_symbol",
     "index_symbol",
+    "json_array",
     "lookup",
     "number",
     "option_symbol",
     "printable",
     "strike_text",
+    "unzip",
     "whole_number",
 ]
 

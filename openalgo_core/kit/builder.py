@@ -39,9 +39,10 @@ __all__ = ["BAD_ROW", "Converted", "InstrumentBuilder"]
 
 log = logging.getLogger("openalgo.instruments")
 
-#: What reading a malformed row may raise; such a row is skipped and counted.
+#: What reading a malformed row may raise (a :class:`~openalgo_core.kit.rows.Row` reader
+#: raises BrokerResponseError); such a row is skipped and counted.
 BAD_ROW = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError,
-           InvalidOperation)
+           InvalidOperation, BrokerResponseError)
 _NEW = tuple.__new__
 _Raw = TypeVar("_Raw")
 _K = TypeVar("_K")

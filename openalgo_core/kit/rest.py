@@ -147,8 +147,9 @@ class RestBroker:
         """The login steps from a code (``login.code``) to a session."""
         raise NotImplementedError
 
-    def login_url(self, credentials: Credentials) -> str:
-        """For ``login_style="redirect"``: the broker's login page."""
+    def login_url(self, login: Login) -> str:
+        """For ``login_style="redirect"``: the broker's login page (build it with
+        ``login.client.url(host, path)``, so that a base-URL override reaches it too)."""
         raise NotImplementedError
 
     def order_call(self, order: OrderRequest, instrument: Instrument,
@@ -245,11 +246,11 @@ class RestBroker:
         """Unattended with a TOTP secret and every login credential configured; else a
         challenge: the broker's page (redirect), or a form asking for the code and for
         every ``at_login`` credential that is not configured."""
+        login = Login(client, credentials)
         if self.info.login_style == "redirect":
-            return LoginChallenge(broker=self.broker, kind="url", url=self.login_url(credentials),
+            return LoginChallenge(broker=self.broker, kind="url", url=self.login_url(login),
                                   prompt="Log in on the broker's page; it sends you back here",
                                   fields=(self.redirect_param,))
-        login = Login(client, credentials)
         stored = self.stored_session(login)
         if stored is not None:
             return stored

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from .browser import LoginPageError, submit_login_page
 from .simulator import DEFAULT_CALLBACK_BASE, SimulatorBase, generate_credential
 from .transport import InProcessTransport, ServerThread
 
-__all__ = ["Harness", "Mode", "broker_environ", "wire", "wire_all"]
+__all__ = ["Harness", "Mode", "broker_environ", "wire", "wire_all", "wired_gateway"]
 
 Mode = Literal["inprocess", "http"]
 
@@ -193,14 +194,30 @@ def wire_all(registry: Registry, brokers: Sequence[str], *, mode: Mode = "inproc
             else:
                 transports[broker] = InProcessTransport(built[broker].app)
         sleeps: list[float] = []
-        gateway = stack.enter_context(Gateway(
-            registry=registry, environ=env, session_store=MemorySessionStore(),
-            cache_dir=Path(home) / "cache", transports=transports,
-            retry=retry or RetryPolicy(attempts=3), timeout=timeout or DEFAULT_TIMEOUT,
+        gateway = stack.enter_context(wired_gateway(
+            registry, env, home=home, transports=transports, retry=retry, timeout=timeout,
             pace=pace, sleep=sleep or sleeps.append))
         yield {broker: Harness(broker, built[broker], gateway, env, sleeps, mode, urls[broker],
                                stack.enter_context(contextlib.ExitStack()))
                for broker in brokers}
+
+
+@contextlib.contextmanager
+def wired_gateway(registry: Registry, environ: dict[str, str], *, home: str | Path,
+                  transports: Mapping[str, httpx.BaseTransport] | None = None,
+                  retry: RetryPolicy | None = None, timeout: httpx.Timeout | None = None,
+                  pace: bool = False,
+                  sleep: Callable[[float], None] | None = None) -> Iterator[Gateway]:
+    """The gateway :func:`wire_all` builds, for simulators it does not run itself (one in
+    another process, reached by ``OPENALGO_<ID>_BASE_URL`` in ``environ``): ``home`` as
+    ``OPENALGO_HOME`` and its instrument cache, a memory session store, 3 attempts, the
+    core's timeouts, no pacing unless asked; closed on exit."""
+    environ["OPENALGO_HOME"] = str(home)
+    with Gateway(registry=registry, environ=environ, session_store=MemorySessionStore(),
+                 cache_dir=Path(home) / "cache", transports=transports,
+                 retry=retry or RetryPolicy(attempts=3), timeout=timeout or DEFAULT_TIMEOUT,
+                 pace=pace, sleep=sleep or time.sleep) as gateway:
+        yield gateway
 
 
 def _simulator(registry: Registry, broker: str, environ: Mapping[str, str],

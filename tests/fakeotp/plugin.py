@@ -1,217 +1,153 @@
-"""Hooks of a broker that sends an OTP (Kotak-like): ``authenticate`` asks the broker
-to text a code and returns a code challenge; ``handle_callback`` sends the code back.
-Sessions ride in a raw-token header, orders are form-encoded ``jData``, positions carry
-amounts (not P&L), the master is JSON."""
+"""A broker that texts a one-time password (Definedge-like), as facts on the broker kit.
+
+``start_login`` asks the broker to text a code and keeps its ``request_id`` in the
+challenge; ``finish_login`` sends the typed code back with the checksum
+``ac = sha256(request_id + otp + API_SECRET)``. Sessions ride in a raw ``Authorization``
+header (no ``Bearer``); orders are form-encoded ``jData``; an empty position book is the
+broker's "no data" error, and positions carry amounts, not P&L; the master is a JSON
+array in the broker's own trading symbols.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from openalgo_core import (
     CORE_API,
-    AuthenticationError,
     BrokerClient,
-    BrokerError,
     BrokerInfo,
-    BrokerResponseError,
     CredentialField,
     Credentials,
     Exchange,
     Instrument,
     InstrumentIndex,
-    LoginChallenge,
-    OrderReceipt,
-    OrderRejectedError,
     OrderRequest,
-    OrderStatusUnknownError,
     Position,
     Session,
-    SessionExpiredError,
-    hookimpl,
-    new_session,
-    parse_json,
 )
-from openalgo_core.kit.rows import Row
+from openalgo_core.http import ProgressCallback
+from openalgo_core.kit import (
+    Call,
+    Codes,
+    Envelope,
+    InstrumentBuilder,
+    KitHooks,
+    Login,
+    Replies,
+    RestBroker,
+    Row,
+    equity_symbol,
+    json_array,
+)
 
-BROKER = "fakeotp"
 INFO = BrokerInfo(
-    id=BROKER, display_name="Fake OTP Broker",
+    id="fakeotp", display_name="Fake OTP Broker",
     exchanges=frozenset({Exchange.NSE, Exchange.BSE, Exchange.NFO, Exchange.NSE_INDEX}),
     credentials=(CredentialField(name="API_KEY", secret=True),
+                 CredentialField(name="API_SECRET", secret=True),
                  CredentialField(name="MOBILE", secret=False),
                  CredentialField(name="PIN", secret=True)),
     login_style="otp",
     base_urls={"api": "https://openapi.fakeotp.example", "files": "https://files.fakeotp.example"},
     core_api=CORE_API)
 
-_OTP = re.compile(r"[0-9]{6}")
-_TOKEN = re.compile(r"[!-~]{8,512}")
 SIDES = {"BUY": "B", "SELL": "S"}
 TYPES = {"MARKET": "MKT", "LIMIT": "L", "SL": "SL", "SL-M": "SL-M"}
-EXCHANGES = {"nse_cm": "NSE", "bse_cm": "BSE", "nse_fo": "NFO", "nse_idx": "NSE_INDEX"}
+SEGMENTS = {"nse_cm": "NSE", "bse_cm": "BSE", "nse_fo": "NFO", "nse_idx": "NSE_INDEX"}
 PRODUCTS = {"MIS": "MIS", "CNC": "CNC", "NRML": "NRML"}
 
 
-def _login_refused(code: str, message: str) -> BrokerError:
-    return AuthenticationError(message, broker=BROKER, code=code)
+class FakeOtpBroker(RestBroker):
+    info = INFO
+    replies = Replies(
+        broker=INFO.id,
+        envelopes=(Envelope(status="status", ok=("success",), failed=("error",),
+                            code=("errorcode",), message=("message",), data="data"),),
+        session_expired=Codes(codes=("TOKEN_EXPIRED",)),
+        empty=Codes(messages=("no data",)))
+    order_id_at = ("data.nOrdNo",)
+    code_prompt = "Enter the OTP sent to your phone"
+
+    def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
+        key = {"X-Api-Key": credentials.require("API_KEY")[0]}
+        if session is None:
+            return key
+        return {**key, "Authorization": session.access_token.get_secret_value()}
+
+    def start_login(self, login: Login) -> Mapping[str, str]:
+        """Have the broker text the OTP; its ``request_id`` is kept for the second step."""
+        mobile, pin = login.credentials.require("MOBILE", "PIN")
+        reply = self.send(login.client, Call("POST", "api", "/v1/login/otp",
+                                             json={"mobile": mobile, "pin": pin}),
+                          kind="login", credentials=login.credentials)
+        return {"request_id": Row(reply.data, what="OTP reply",
+                                  broker=self.broker).text("request_id")}
+
+    def finish_login(self, login: Login) -> Session:
+        mobile, secret = login.credentials.require("MOBILE", "API_SECRET")
+        request_id, otp = login.context["request_id"], login.code or ""
+        checksum = hashlib.sha256((request_id + otp + secret).encode()).hexdigest()
+        reply = self.send(login.client, Call("POST", "api", "/v1/login/verify", json={
+            "request_id": request_id, "otp": otp, "ac": checksum}),
+            kind="login", credentials=login.credentials)
+        data = reply.data if isinstance(reply.data, Mapping) else {}
+        return self.session(reply, mobile, data.get("session_token"))
+
+    def order_call(self, order: OrderRequest, instrument: Instrument,
+                   credentials: Credentials) -> Call:
+        return Call("POST", "api", "/v1/orders", form={"jData": json.dumps({
+            "tk": instrument.token, "tt": SIDES[order.action], "qt": str(order.quantity),
+            "pt": TYPES[order.pricetype], "pc": PRODUCTS[order.product],
+            "pr": str(order.price), "tp": str(order.trigger_price), "rt": order.tag})})
+
+    def positions_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/v1/positions")
+
+    def position(self, row: Row, instruments: InstrumentIndex) -> Position:
+        """Net quantity, the open side's average, and P&L = sold - bought + net x ltp."""
+        inst = instruments.by_token(row.text("tok"), row.text("exSeg"))
+        if inst is None:
+            raise row.fail("tok", "names no instrument of the master contract")
+        bought, sold = row.whole("flBuyQty"), row.whole("flSellQty")
+        if bought < 0 or sold < 0:
+            raise row.fail("flBuyQty", "or flSellQty is negative")
+        spent, got, ltp = row.decimal("buyAmt"), row.decimal("sellAmt"), row.decimal("ltp")
+        net = bought - sold
+        average = spent / bought if net > 0 else got / sold if net < 0 else Decimal(0)
+        return Position(symbol=inst.symbol, exchange=inst.exchange,
+                        product=row.lookup("prod", PRODUCTS), quantity=net,
+                        average_price=average.quantize(Decimal("0.01")), ltp=ltp,
+                        pnl=got - spent + net * ltp)
+
+    def master(self, client: BrokerClient, progress: ProgressCallback,
+               session: Session | None) -> list[Instrument]:
+        """``scrips.json``: one object per instrument, expiries ``28MAR2024``."""
+        content = client.download(client.url("files", "/master/scrips.json"), progress=progress)
+        rows = json_array(content, what="scrips.json", broker=self.broker)
+
+        def read(raw: Any) -> None:
+            kind, segment, symbol, token = raw["type"], raw["exch"], raw["sym"], raw["token"]
+            exchange, name, tick = SEGMENTS[segment], raw["name"], raw["tick"]
+            if kind == "INDEX":
+                build.index(name, exchange, symbol, segment, token, tick)
+            elif kind == "EQ":
+                build.equity(equity_symbol(symbol), exchange, symbol, segment, token, name,
+                             raw["lot"], tick)
+            elif kind == "FUT":
+                build.future(name, exchange, symbol, segment, token, raw["lot"], tick,
+                             raw["expiry"])
+            else:
+                build.option(name, exchange, symbol, segment, token, raw["lot"], tick,
+                             raw["expiry"], raw["strike"], kind)
+
+        with InstrumentBuilder(self.broker) as build:
+            build.each(rows, read)
+        return build.result()
 
 
-def _read_refused(code: str, message: str) -> BrokerError:
-    return BrokerResponseError(f"refused [{code}]: {message}", broker=BROKER)
-
-
-def _data(response: httpx.Response,
-          refused: Callable[[str, str], BrokerError] = _read_refused) -> Any:
-    """The ``data`` of a success envelope. An expired session raises
-    :class:`SessionExpiredError`, any other refusal ``refused(code, message)``."""
-    body = Row(parse_json(response, BROKER), what="reply", broker=BROKER)
-    status = body.text("status")
-    if status == "success":
-        return body.data.get("data")
-    if status != "error":
-        raise body.fail("status", "is neither success nor error")
-    code, message = body.text("errorcode", ""), body.text("message", "refused")
-    if code == "TOKEN_EXPIRED":
-        raise SessionExpiredError(message, broker=BROKER, code=code, raw=response.content)
-    raise refused(code, message)
-
-
-def _order_refused(code: str, message: str) -> BrokerError:
-    return OrderRejectedError(message, broker=BROKER, code=code)
-
-
-def _headers(credentials: Credentials, session: Session | None = None) -> dict[str, str]:
-    (api_key,) = credentials.require("API_KEY")
-    headers = {"X-Api-Key": api_key}
-    if session is not None:
-        headers["X-Session-Token"] = session.access_token.get_secret_value()
-    return headers
-
-
-@hookimpl
-def broker_info() -> BrokerInfo:
-    return INFO
-
-
-@hookimpl
-def authenticate(credentials: Credentials, client: BrokerClient) -> LoginChallenge:
-    mobile, pin = credentials.require("MOBILE", "PIN")
-    response = client.request("POST", client.url("api", "/v1/login/otp"), kind="login",
-                              json={"mobile": mobile, "pin": pin},
-                              headers=_headers(credentials))
-    reply = Row(_data(response, _login_refused), what="otp reply", broker=BROKER)
-    request_id = reply.text("request_id")
-    return LoginChallenge(broker=BROKER, kind="code", prompt="Enter the OTP sent to your phone",
-                          context={"request_id": request_id})
-
-
-@hookimpl
-def handle_callback(credentials: Credentials, client: BrokerClient, challenge: LoginChallenge,
-                    params: Mapping[str, str]) -> Session:
-    code = params.get("code", "").strip()
-    if not _OTP.fullmatch(code):
-        raise AuthenticationError("the OTP must be 6 digits", broker=BROKER)
-    mobile, _ = credentials.require("MOBILE", "PIN")
-    response = client.request("POST", client.url("api", "/v1/login/verify"), kind="login",
-                              json={"request_id": challenge.context.get("request_id", ""),
-                                    "otp": code}, headers=_headers(credentials))
-    reply = Row(_data(response, _login_refused), what="login reply", broker=BROKER)
-    token = reply.text("session_token")
-    if not _TOKEN.fullmatch(token):
-        raise BrokerResponseError("login reply: no usable token", broker=BROKER)
-    return new_session(BROKER, mobile, token)
-
-
-@hookimpl
-def place_order(order: OrderRequest, instrument: Instrument, session: Session,
-                credentials: Credentials, client: BrokerClient) -> OrderReceipt:
-    payload = {"tk": instrument.token, "tt": SIDES[order.action.value], "qt": str(order.quantity),
-               "pt": TYPES[order.pricetype.value], "pc": order.product.value,
-               "pr": str(order.price), "tp": str(order.trigger_price), "rt": order.tag}
-    response = client.request("POST", client.url("api", "/v1/orders"), kind="order",
-                              tag=order.tag, data={"jData": json.dumps(payload)},
-                              headers=_headers(credentials, session))
-    try:
-        order_id = Row(_data(response, _order_refused), what="order reply",
-                       broker=BROKER).text("nOrdNo")
-    except (OrderRejectedError, SessionExpiredError, OrderStatusUnknownError):
-        raise
-    except BrokerResponseError as exc:
-        raise OrderStatusUnknownError(f"unreadable reply to an order: {exc}", broker=BROKER,
-                                      tag=order.tag, raw=response.content) from None
-    return OrderReceipt(broker=BROKER, order_id=order_id, tag=order.tag)
-
-
-@hookimpl
-def fetch_positions(session: Session, credentials: Credentials, client: BrokerClient,
-                    instruments: InstrumentIndex) -> list[Position]:
-    response = client.request("GET", client.url("api", "/v1/positions"), kind="read",
-                              headers=_headers(credentials, session))
-    rows = _data(response)
-    if rows is None:
-        return []
-    if not isinstance(rows, list):
-        raise BrokerResponseError("positions: data is not a list", broker=BROKER)
-    return [_position(Row(raw, what="position row", broker=BROKER), instruments)
-            for raw in rows]
-
-
-def _position(row: Row, instruments: InstrumentIndex) -> Position:
-    """Net quantity, average of the open side, and P&L = sold - bought + net x ltp."""
-    inst = instruments.by_token(row.text("tok"), row.text("exSeg"))
-    if inst is None:
-        raise row.fail("tok", "names no instrument of the master contract")
-    bought, sold = row.whole("flBuyQty"), row.whole("flSellQty")
-    if bought < 0 or sold < 0:
-        raise row.fail("flBuyQty", "or flSellQty is negative")
-    buy_amount, sell_amount, ltp = row.decimal("buyAmt"), row.decimal("sellAmt"), row.decimal("ltp")
-    net = bought - sold
-    average = (buy_amount / bought if net > 0 else sell_amount / sold if net < 0
-               else Decimal(0))
-    return Position(symbol=inst.symbol, exchange=inst.exchange,
-                    product=row.lookup("prod", PRODUCTS), quantity=net,
-                    average_price=average.quantize(Decimal("0.01")), ltp=ltp,
-                    pnl=sell_amount - buy_amount + net * ltp)
-
-
-@hookimpl
-def fetch_instruments(client: BrokerClient, progress: Any) -> list[Instrument]:
-    data = client.download(client.url("files", "/master/scrips.json"), progress=progress)
-    try:
-        rows = json.loads(data)
-    except (ValueError, RecursionError):
-        raise BrokerResponseError("master: not JSON", broker=BROKER) from None
-    if not isinstance(rows, list):
-        raise BrokerResponseError("master: not a list", broker=BROKER)
-    return [_instrument(Row(raw, what="master row", broker=BROKER)) for raw in rows]
-
-
-def _instrument(row: Row) -> Instrument:
-    kind = row.text("type")
-    lot, tick = row.whole("lot"), row.decimal("tick")
-    if lot <= 0 or tick <= 0:
-        raise row.fail("tick", "or lot is not positive")
-    strike = row.decimal("strike") if kind in ("CE", "PE") else None
-    try:
-        expiry = (dt.datetime.strptime(row.text("expiry"), "%d%b%Y").date()
-                  if row.has("expiry") else None)
-    except ValueError:
-        raise row.fail("expiry", "is not a date like 28MAR2024") from None
-    exchange, symbol = row.lookup("exch", EXCHANGES), row.text("sym")
-    return Instrument(symbol, exchange, symbol, row.text("exch"), row.text("token"),
-                      row.text("name"), kind, lot, tick, expiry, strike,
-                      kind if strike is not None else None)
-
-
-@hookimpl
-def broker_simulator(environ: Mapping[str, str]) -> Any:
-    from .simulator import FakeOtpSimulator
-
-    return FakeOtpSimulator(environ=environ)
+hooks = KitHooks(INFO, broker=f"{__name__}:FakeOtpBroker",
+                 simulator=f"{__package__}.simulator:FakeOtpSimulator")

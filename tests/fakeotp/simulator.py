@@ -1,8 +1,10 @@
-"""The OTP broker's server: texts a code (kept in ``sent_otps``), raw session tokens,
-form-encoded ``jData`` orders, positions as amounts, a JSON master."""
+"""The OTP broker's server: texts a code (kept in ``sent_otps``), checks the login's
+``ac`` checksum, raw session tokens, form-encoded ``jData`` orders, positions as amounts
+("no data" when there are none), a JSON master in its own trading symbols."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -31,9 +33,21 @@ def _error(code: str, message: str, status_code: int = 200) -> JSONResponse:
                         status_code=status_code)
 
 
+def trading_symbol(listing: Listing) -> str:
+    """The broker's spelling: ``SBIN-EQ``, ``NIFTY28MAR24F``, ``NIFTY28MAR24C24000``."""
+    if listing.kind == "EQ":
+        return f"{listing.symbol}-{listing.series}" if listing.exchange == "NSE" \
+            else listing.symbol
+    if listing.expiry is None:
+        return listing.name.upper().replace(" ", "")
+    month = f"{listing.expiry:%d%b%y}".upper()
+    kind = "F" if listing.kind == "FUT" else f"{listing.kind[0]}{listing.strike}"
+    return f"{listing.name}{month}{kind}"
+
+
 class FakeOtpSimulator(SimulatorBase):
     broker = "fakeotp"
-    credential_fields = ("API_KEY", "MOBILE", "PIN")
+    credential_fields = ("API_KEY", "API_SECRET", "MOBILE", "PIN")
     order_paths = frozenset({"/v1/orders"})
     exchanges = frozenset(SEGMENTS)
     master_path = "/master/scrips.json"
@@ -59,8 +73,8 @@ class FakeOtpSimulator(SimulatorBase):
 
     def render_master(self, listings: Iterable[Listing]) -> bytes:
         return json.dumps([
-            {"token": r.token, "sym": r.symbol, "exch": SEGMENTS[r.exchange], "name": r.name,
-             "type": r.kind, "lot": r.lot_size, "tick": str(r.tick_size),
+            {"token": r.token, "sym": trading_symbol(r), "exch": SEGMENTS[r.exchange],
+             "name": r.name, "type": r.kind, "lot": r.lot_size, "tick": str(r.tick_size),
              "expiry": f"{r.expiry:%d%b%Y}".upper() if r.expiry else "",
              "strike": "" if r.strike is None else str(r.strike)} for r in listings]).encode()
 
@@ -82,15 +96,20 @@ class FakeOtpSimulator(SimulatorBase):
 
     async def verify(self, request: Request) -> Response:
         body = await json_object(request) or {}
-        expected = self._pending.pop(str(body.get("request_id")), None)
-        if not self._keyed(request) or expected is None or body.get("otp") != expected:
+        request_id, otp = str(body.get("request_id")), body.get("otp")
+        expected = self._pending.pop(request_id, None)
+        if not self._keyed(request) or expected is None or otp != expected:
             return _error("INVALID_OTP", "Invalid or expired OTP")
+        secret = self.credentials["API_SECRET"]
+        checksum = hashlib.sha256(f"{request_id}{otp}{secret}".encode()).hexdigest()
+        if not secrets.compare_digest(str(body.get("ac")).encode(), checksum.encode()):
+            return _error("INVALID_CHECKSUM", "Checksum mismatch")
         return _ok({"session_token": self.issue_token(self.credentials["MOBILE"])})
 
     def _user(self, request: Request) -> str | None:
         if not self._keyed(request):
             return None
-        return self.user_for(request_token(request, "x-session-token", scheme=None))
+        return self.user_for(request_token(request, scheme=None))
 
     async def orders(self, request: Request) -> Response:
         user = self._user(request)
@@ -121,7 +140,7 @@ class FakeOtpSimulator(SimulatorBase):
                  "flBuyQty": str(p.buy_qty), "flSellQty": str(p.sell_qty),
                  "buyAmt": f"{p.buy_value:.2f}", "sellAmt": f"{p.sell_value:.2f}",
                  "ltp": str(p.ltp)} for p in self.book.positions(self.marks())]
-        return _ok(rows or None)
+        return _ok(rows) if rows else _error("EMPTY", "No data")
 
     def reset(self) -> None:
         super().reset()

@@ -1,55 +1,54 @@
-"""Hooks of a broker that logs in by browser redirect (ICICI Breeze-like).
+"""A broker that logs in by browser redirect (ICICI Breeze-like), as facts on the kit.
 
-``authenticate`` sends the user to the broker's login page; the broker redirects
-the browser to ``REDIRECT_URL?apisession=<token>`` without our state, and
-``handle_callback`` exchanges that token for a session (a GET with a JSON body).
-Every later call is signed: ``sha256(timestamp + body + secret)``. Replies come in
-``{"Success": ..., "Status": ..., "Error": ...}``; the master is a zipped CSV.
+The broker's login page sends the browser back to ``REDIRECT_URL?apisession=<token>``
+without our state; ``finish_login`` trades that token for a session at
+``customerdetails`` (a GET with a JSON body). Every body is compact JSON, on GET too;
+once logged in, ``prepare`` signs each call: ``sha256(timestamp + body + secret)``.
+Replies are ``{"Success": ..., "Status": ..., "Error": ...}``; the master is a zip of
+per-exchange CSV files with quoted, space-padded header names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import io
 import json
-import re
-import zipfile
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode
-
-import httpx
 
 from openalgo_core import (
     CORE_API,
-    AuthenticationError,
     BrokerClient,
     BrokerInfo,
-    BrokerResponseError,
     CredentialField,
     Credentials,
     Exchange,
     Instrument,
     InstrumentIndex,
-    LoginChallenge,
-    OrderReceipt,
-    OrderRejectedError,
     OrderRequest,
-    OrderStatusUnknownError,
     Position,
     Session,
-    SessionExpiredError,
-    hookimpl,
-    new_session,
-    parse_json,
 )
-from openalgo_core.kit.rows import Row, csv_rows
+from openalgo_core.http import ProgressCallback
+from openalgo_core.kit import (
+    Call,
+    Codes,
+    Envelope,
+    InstrumentBuilder,
+    KitHooks,
+    Login,
+    Replies,
+    RestBroker,
+    Row,
+    csv_rows,
+    unzip,
+)
 
-BROKER = "fakeredirect"
 INFO = BrokerInfo(
-    id=BROKER, display_name="Fake Redirect Broker",
+    id="fakeredirect", display_name="Fake Redirect Broker",
     exchanges=frozenset({Exchange.NSE, Exchange.BSE, Exchange.NFO, Exchange.NSE_INDEX}),
     credentials=(CredentialField(name="API_KEY", secret=True),
                  CredentialField(name="API_SECRET", secret=True),
@@ -60,153 +59,112 @@ INFO = BrokerInfo(
                "files": "https://directlink.fakeredirect.example"},
     core_api=CORE_API)
 
-_APISESSION = re.compile(r"[A-Za-z0-9]{6,64}")
-_TOKEN = re.compile(r"[!-~]{8,512}")
-EXCHANGES = {"NSE": "NSE", "BSE": "BSE", "NFO": "NFO", "NSE_INDEX": "NSE_INDEX"}
-PRODUCTS = {"intraday": "MIS", "cash": "CNC", "margin": "NRML"}
-PRODUCT_CODES = {value: key for key, value in PRODUCTS.items()}
-REFUSALS = frozenset({400, 500})  # the envelope's Status of a refused order
+PRODUCTS = {"MIS": "intraday", "CNC": "cash", "NRML": "margin"}
+PRODUCTS_BACK = {code: product for product, code in PRODUCTS.items()}
+#: the master's members and the exchange of their rows (Series "0": an index)
+MASTER_FILES = {"NSEScripMaster.txt": "NSE", "BSEScripMaster.txt": "BSE",
+                "FONSEScripMaster.txt": "NFO"}
 
 
-def _success(response: httpx.Response) -> Any:
-    """``Success`` of the envelope; an expired session is SessionExpiredError, any other
-    refusal a :class:`BrokerResponseError` carrying the broker's text."""
-    body = Row(parse_json(response, BROKER), what="reply", broker=BROKER)
-    status = body.whole("Status")
-    if status == 200:
-        return body.data.get("Success")
-    error = body.text("Error", "refused")
-    if status == 401:
-        raise SessionExpiredError(error, broker=BROKER, raw=response.content)
-    raise BrokerResponseError(f"refused: {error}", broker=BROKER, raw=response.content)
+class FakeRedirectBroker(RestBroker):
+    info = INFO
+    replies = Replies(
+        broker=INFO.id,
+        envelopes=(Envelope(status="Status", ok=("200",), failed=("500", "5"),
+                            message=("Error",), data="Success"),),
+        session_expired=Codes(messages=("session key is expired",)))
+    order_id_at = ("Success.order_id",)
+    redirect_param = "apisession"
 
+    def login_url(self, login: Login) -> str:
+        """The login page, with the API key URL-encoded: ICICI's keys hold ``+ = ! ^ #``."""
+        api_key = login.credentials.require("API_KEY")[0]
+        return login.client.url("login", "/login?") + urlencode({"api_key": api_key})
 
-def _signed(credentials: Credentials, session: Session, body: Mapping[str, Any]
-            ) -> tuple[bytes, dict[str, str]]:
-    """The JSON body and the headers that sign it."""
-    api_key, secret = credentials.require("API_KEY", "API_SECRET")
-    content = json.dumps(body, separators=(",", ":")).encode()
-    stamp = dt.datetime.now(dt.UTC).isoformat()[:19] + ".000Z"
-    digest = hashlib.sha256(stamp.encode() + content + secret.encode()).hexdigest()
-    return content, {"Content-Type": "application/json", "X-Checksum": f"token {digest}",
-                     "X-Timestamp": stamp, "X-AppKey": api_key,
-                     "X-SessionToken": session.access_token.get_secret_value()}
+    def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
+        if session is None:
+            return {"Content-Type": "application/json"}
+        return {"Content-Type": "application/json", "X-AppKey": credentials.require("API_KEY")[0],
+                "X-SessionToken": session.access_token.get_secret_value()}
 
+    def prepare(self, call: Call, credentials: Credentials, session: Session | None) -> Call:
+        """The body as compact JSON bytes (``{}`` when there is none, GET too); signed
+        once logged in."""
+        content = json.dumps({} if call.json is None else call.json,
+                             separators=(",", ":")).encode()
+        if session is None:
+            return replace(call, json=None, content=content)
+        (secret,) = credentials.require("API_SECRET")
+        stamp = dt.datetime.now(dt.UTC).isoformat()[:19] + ".000Z"
+        checksum = hashlib.sha256(stamp.encode() + content + secret.encode()).hexdigest()
+        return replace(call, json=None, content=content, headers={
+            **call.headers, "X-Checksum": f"token {checksum}", "X-Timestamp": stamp})
 
-@hookimpl
-def broker_info() -> BrokerInfo:
-    return INFO
+    def finish_login(self, login: Login) -> Session:
+        (api_key,) = login.credentials.require("API_KEY")
+        reply = self.send(login.client, Call("GET", "api", "/customerdetails", json={
+            "SessionToken": login.code, "AppKey": api_key}),
+            kind="login", credentials=login.credentials)
+        data = reply.data if isinstance(reply.data, Mapping) else {}
+        return self.session(reply, data.get("idirect_userid", ""), data.get("session_token"))
 
+    def order_call(self, order: OrderRequest, instrument: Instrument,
+                   credentials: Credentials) -> Call:
+        return Call("POST", "api", "/order", json={
+            "stock_token": instrument.token, "exchange_code": instrument.broker_exchange,
+            "product": PRODUCTS[order.product], "action": order.action.lower(),
+            "order_type": order.pricetype.lower(), "quantity": str(order.quantity),
+            "price": str(order.price), "stoploss": str(order.trigger_price),
+            "user_remark": order.tag})
 
-@hookimpl
-def authenticate(credentials: Credentials, client: BrokerClient) -> LoginChallenge:
-    (api_key,) = credentials.require("API_KEY")
-    url = client.url("login", "/login") + "?" + urlencode({"api_key": api_key})
-    return LoginChallenge(broker=BROKER, kind="url", url=url,
-                          prompt="Log in at the broker's page")
+    def positions_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/portfoliopositions")
 
-
-@hookimpl
-def handle_callback(credentials: Credentials, client: BrokerClient,
-                    params: Mapping[str, str]) -> Session:
-    api_key, _ = credentials.require("API_KEY", "API_SECRET")
-    apisession = params.get("apisession", "")
-    if not _APISESSION.fullmatch(apisession):
-        raise AuthenticationError("the redirect carried no valid apisession", broker=BROKER)
-    content = json.dumps({"SessionToken": apisession, "AppKey": api_key}).encode()
-    response = client.request("GET", client.url("api", "/customerdetails"), kind="login",
-                              content=content, headers={"Content-Type": "application/json"})
-    try:
-        details = Row(_success(response), what="customer details", broker=BROKER)
-    except BrokerResponseError as exc:
-        if isinstance(exc, SessionExpiredError):
-            raise AuthenticationError(str(exc), broker=BROKER) from None
-        raise
-    token, user = details.text("session_token"), details.text("idirect_userid")
-    if not _TOKEN.fullmatch(token):
-        raise BrokerResponseError("customer details: no usable session token", broker=BROKER)
-    return new_session(BROKER, user, token)
-
-
-@hookimpl
-def place_order(order: OrderRequest, instrument: Instrument, session: Session,
-                credentials: Credentials, client: BrokerClient) -> OrderReceipt:
-    content, headers = _signed(credentials, session, {
-        "stock_token": instrument.token, "exchange_code": instrument.broker_exchange,
-        "product": PRODUCT_CODES[order.product.value], "action": order.action.value.lower(),
-        "order_type": order.pricetype.value.lower(), "quantity": str(order.quantity),
-        "price": str(order.price), "stoploss": str(order.trigger_price),
-        "user_remark": order.tag})
-    response = client.request("POST", client.url("api", "/order"), kind="order",
-                              tag=order.tag, content=content, headers=headers)
-    try:
-        body = Row(parse_json(response, BROKER), what="order reply", broker=BROKER)
-        if body.whole("Status") in REFUSALS:
-            raise OrderRejectedError(body.text("Error", "refused"), broker=BROKER,
-                                     raw=response.content)
-        order_id = Row(_success(response), what="order reply", broker=BROKER).text("order_id")
-    except (OrderRejectedError, SessionExpiredError, OrderStatusUnknownError):
-        raise
-    except BrokerResponseError as exc:
-        raise OrderStatusUnknownError(f"unreadable reply to an order: {exc}", broker=BROKER,
-                                      tag=order.tag, raw=response.content) from None
-    return OrderReceipt(broker=BROKER, order_id=order_id, tag=order.tag)
-
-
-@hookimpl
-def fetch_positions(session: Session, credentials: Credentials, client: BrokerClient,
-                    instruments: InstrumentIndex) -> list[Position]:
-    content, headers = _signed(credentials, session, {})
-    response = client.request("GET", client.url("api", "/portfoliopositions"), kind="read",
-                              content=content, headers=headers)
-    rows = _success(response)
-    if not isinstance(rows, list):
-        raise BrokerResponseError("positions: Success is not a list", broker=BROKER)
-    out = []
-    for raw in rows:
-        row = Row(raw, what="position row", broker=BROKER)
+    def position(self, row: Row, instruments: InstrumentIndex) -> Position:
         inst = instruments.by_token(row.text("stock_token"), row.text("exchange_code"))
         if inst is None:
             raise row.fail("stock_token", "names no instrument of the master contract")
-        out.append(Position(
-            symbol=inst.symbol, exchange=inst.exchange, product=row.lookup("product", PRODUCTS),
-            quantity=row.whole("quantity"), average_price=row.decimal("average_price"),
-            ltp=row.decimal("ltp"),
-            pnl=row.decimal("booked_profit_loss") + row.decimal("unrealized_pnl")))
-    return out
+        return Position(
+            symbol=inst.symbol, exchange=inst.exchange,
+            product=row.lookup("product", PRODUCTS_BACK), quantity=row.whole("quantity"),
+            average_price=row.decimal("average_price"), ltp=row.decimal("ltp"),
+            pnl=row.decimal("booked_profit_loss") + row.decimal("unrealized_pnl"))
+
+    def master(self, client: BrokerClient, progress: ProgressCallback,
+               session: Session | None) -> list[Instrument]:
+        """``SecurityMaster.zip``: tick sizes in paise, expiries ``28-Mar-2024``."""
+        content = client.download(client.url("files", "/SecurityMaster.zip"), progress=progress)
+        files = unzip(content, MASTER_FILES, what="SecurityMaster.zip", broker=self.broker)
+        with InstrumentBuilder(self.broker, tick_scale=Decimal(100),
+                               parse_expiry=_expiry) as build:
+            for name, exchange in MASTER_FILES.items():
+                build.each(csv_rows(files[name], what=f"{name} row", broker=self.broker),
+                           functools.partial(_read, build, exchange))
+        return build.result()
 
 
-@hookimpl
-def fetch_instruments(client: BrokerClient, progress: Any) -> list[Instrument]:
-    data = client.download(client.url("files", "/SecurityMaster.zip"), progress=progress)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            text = archive.read("Master.csv").decode()
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError):
-        raise BrokerResponseError("master: not a zip holding Master.csv", broker=BROKER
-                                  ) from None
-    return [_instrument(row) for row in csv_rows(text, what="master row", broker=BROKER)]
+def _expiry(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d-%b-%Y").date()
 
 
-def _instrument(row: Row) -> Instrument:
-    """One master row: tick size in paise, expiry ``28-Mar-2024``."""
-    kind, lot, tick = row.text("Series"), row.whole("LotSize"), row.decimal("TickSize")
-    if lot <= 0 or tick <= 0:
-        raise row.fail("TickSize", "or LotSize is not positive")
-    strike = row.decimal("StrikePrice") if kind in ("CE", "PE") else None
-    try:
-        expiry = (dt.datetime.strptime(row.text("ExpiryDate"), "%d-%b-%Y").date()
-                  if row.has("ExpiryDate") else None)
-    except ValueError:
-        raise row.fail("ExpiryDate", "is not a date like 28-Mar-2024") from None
-    exchange, symbol = row.lookup("Exchange", EXCHANGES), row.text("ShortName")
-    return Instrument(symbol, exchange, symbol, exchange, row.text("Token"),
-                      row.text("CompanyName"), kind, lot, tick / Decimal(100), expiry, strike,
-                      kind if strike is not None else None)
+def _read(build: InstrumentBuilder, exchange: str, row: Row) -> None:
+    """One row of an exchange's file: on NFO a future (OptionType ``XX``) or an option,
+    else an equity or (Series ``0``) an index."""
+    r = row.data
+    if exchange == "NFO":
+        args = (r["ExchangeCode"], exchange, r["ShortName"], exchange, r["Token"],
+                r["LotSize"], r["TickSize"], r["ExpiryDate"])
+        if r["OptionType"] == "XX":
+            build.future(*args)
+        else:
+            build.option(*args, r["StrikePrice"], r["OptionType"])
+    elif r["Series"] == "0":
+        build.index(r["ExchangeCode"], exchange + "_INDEX", r["ShortName"], exchange,
+                    r["Token"], r["TickSize"])
+    else:
+        build.equity(r["ExchangeCode"], exchange, r["ShortName"], exchange, r["Token"],
+                     r["CompanyName"], r["LotSize"], r["TickSize"])
 
 
-@hookimpl
-def broker_simulator(environ: Mapping[str, str]) -> Any:
-    from .simulator import FakeRedirectSimulator
-
-    return FakeRedirectSimulator(environ=environ)
+hooks = KitHooks(INFO, broker=f"{__name__}:FakeRedirectBroker",
+                 simulator=f"{__package__}.simulator:FakeRedirectSimulator")

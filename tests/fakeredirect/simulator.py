@@ -1,9 +1,8 @@
 """The redirect broker's server: a login page at ``/apiuser/login`` that redirects to
-``REDIRECT_URL?apisession=...``, signed API calls, a zipped CSV master."""
+``REDIRECT_URL?apisession=...``, signed API calls, a zip of per-exchange CSV masters."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import secrets
@@ -24,6 +23,12 @@ API = "/breezeapi/api/v1"
 PRODUCTS = {"intraday": "MIS", "cash": "CNC", "margin": "NRML"}
 PRODUCT_CODES = {value: key for key, value in PRODUCTS.items()}
 TYPES = {"market": "MARKET", "limit": "LIMIT", "sl": "SL", "sl-m": "SL-M"}
+#: the master's file for each exchange, and its header as ICICI writes it
+_CASH = 'Token, "ShortName", "Series", "CompanyName", "ExchangeCode", "LotSize", "TickSize"'
+_FO = ('"Token","ShortName","Series","ExpiryDate","StrikePrice","OptionType","LotSize",'
+       '"TickSize","CompanyName","ExchangeCode"')
+FILES = {"NSE": ("NSEScripMaster.txt", _CASH), "NSE_INDEX": ("NSEScripMaster.txt", _CASH),
+         "BSE": ("BSEScripMaster.txt", _CASH), "NFO": ("FONSEScripMaster.txt", _FO)}
 
 PAGE = """<!doctype html><title>Fake Redirect Broker: log in</title>
 <form method="post" action="/apiuser/login">
@@ -37,11 +42,23 @@ def _envelope(success: Any = None, status: int = 200, error: str | None = None) 
     return JSONResponse({"Success": success, "Status": status, "Error": error})
 
 
+def _master_row(r: Listing) -> list[Any]:
+    """One row of its exchange's file: tick sizes in paise; an index is Series ``0``."""
+    tick = f"{r.tick_size * 100:f}"
+    if r.exchange == "NFO":
+        return [r.token, r.name, "FUTURE" if r.kind == "FUT" else "OPTION",
+                f"{r.expiry:%d-%b-%Y}", r.strike or 0, "XX" if r.kind == "FUT" else r.kind,
+                r.lot_size, tick, r.name, r.name]
+    if r.kind == "INDEX":
+        return [r.token, r.symbol, "0", r.name, r.name, 1, tick]
+    return [r.token, r.symbol, r.series, r.name, r.symbol, r.lot_size, tick]
+
+
 class FakeRedirectSimulator(SimulatorBase):
     broker = "fakeredirect"
     credential_fields = ("API_KEY", "API_SECRET", "REDIRECT_URL")
     order_paths = frozenset({API + "/order"})
-    exchanges = frozenset({"NSE", "BSE", "NFO", "NSE_INDEX"})
+    exchanges = frozenset(FILES)
     master_path = "/SecurityMaster.zip"
     master_media_type = "application/zip"
 
@@ -67,18 +84,13 @@ class FakeRedirectSimulator(SimulatorBase):
         return _envelope(status=500, error="Insufficient limit")
 
     def render_master(self, listings: Iterable[Listing]) -> bytes:
-        text = io.StringIO()
-        out = csv.writer(text, quoting=csv.QUOTE_ALL)
-        out.writerow(["Token", "ShortName", "Exchange", "Series", "LotSize", "TickSize",
-                      "CompanyName", "ExpiryDate", "StrikePrice"])
+        files = {name: [header] for name, header in FILES.values()}
         for r in listings:
-            out.writerow([r.token, r.symbol, r.exchange, r.kind, r.lot_size,
-                          f"{r.tick_size * 100:f}", r.name,
-                          f"{r.expiry:%d-%b-%Y}" if r.expiry else "",
-                          "" if r.strike is None else r.strike])
+            files[FILES[r.exchange][0]].append(",".join(f'"{cell}"' for cell in _master_row(r)))
         data = io.BytesIO()
         with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("Master.csv", text.getvalue())
+            for name, lines in files.items():
+                archive.writestr(name, "\n".join(lines) + "\n")
         return data.getvalue()
 
     # -- the browser login -----------------------------------------------------------
@@ -105,22 +117,26 @@ class FakeRedirectSimulator(SimulatorBase):
         return _envelope({"session_token": self.issue_token(user), "idirect_userid": user})
 
     # -- signed calls ----------------------------------------------------------------
-    async def _signed(self, request: Request) -> tuple[str | None, dict[str, Any] | None]:
-        """(user, body) of a correctly signed call; (None, None) otherwise."""
-        content = await request.body()
-        headers = request.headers
+    async def _signed(self, request: Request) -> Response | tuple[str, dict[str, Any] | None]:
+        """(user, JSON body) of a correctly signed call of a live session, else the
+        broker's refusal."""
+        content, headers = await request.body(), request.headers
         expected = hashlib.sha256(headers.get("x-timestamp", "").encode() + content
                                   + self.credentials["API_SECRET"].encode()).hexdigest()
-        if (headers.get("x-appkey") != self.credentials["API_KEY"]
-                or not secrets.compare_digest(headers.get("x-checksum", ""),
-                                              f"token {expected}")):
-            return None, None
-        return self.user_for(headers.get("x-sessiontoken")), await json_object(request)
-
-    async def order(self, request: Request) -> Response:
-        user, body = await self._signed(request)
+        if headers.get("x-appkey") != self.credentials["API_KEY"] or not \
+                secrets.compare_digest(headers.get("x-checksum", "").encode(),
+                                       f"token {expected}".encode()):
+            return _envelope(status=5, error="Authentication Fail :: Invalid Checksum.")
+        user = self.user_for(headers.get("x-sessiontoken"))
         if user is None:
             return _envelope(status=401, error="Session key is expired")
+        return user, await json_object(request)
+
+    async def order(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        user, body = signed
         if body is None:
             return _envelope(status=500, error="invalid order: not a JSON object")
         try:
@@ -138,9 +154,9 @@ class FakeRedirectSimulator(SimulatorBase):
         return _envelope({"order_id": order.order_id, "message": "Successfully Placed"})
 
     async def positions(self, request: Request) -> Response:
-        user, _ = await self._signed(request)
-        if user is None:
-            return _envelope(status=401, error="Session key is expired")
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
         return _envelope([
             {"stock_token": p.token, "exchange_code": p.exchange,
              "product": PRODUCT_CODES[p.product], "quantity": str(p.net),

@@ -33,7 +33,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from openalgo_core.testing import Listing, PositionRow, SimOrder, SimulatorBase, big_universe
+from openalgo_core.testing.parsing import decimal_value, json_object, request_token, whole_value
 
 __all__ = ["AngelSimulator", "big_scrip_master", "render_scrip_master", "scrip_row"]
 
@@ -167,29 +168,23 @@ def _money(value: Decimal, places: int = 2) -> str:
 
 
 class AngelSimulator(SimulatorBase):
-    """SmartAPI on an ASGI app. ``master_size`` serves a big synthetic scrip master.
-
-    Args:
-        environ: ``OPENALGO_ANGEL_API_KEY``/``CLIENT_ID``/``PIN``/``TOTP_SECRET``
-            it accepts (missing ones are generated and printed once).
-        margin_limit: orders worth more are RMS-rejected in the order book.
-        master_size: if set, the scrip master has this many rows (benchmarks).
-    """
+    """SmartAPI on an ASGI app. The arguments are the base's: ``environ`` (the
+    ``OPENALGO_ANGEL_*`` credentials it accepts), ``margin_limit`` (orders worth more are
+    RMS-rejected in the order book), ``master_size`` (a big synthetic scrip master)."""
 
     broker = "angel"
     credential_fields = ("API_KEY", "CLIENT_ID", "PIN", "TOTP_SECRET")
     order_paths = frozenset({PLACE_ORDER_PATH})
+    master_path = SCRIP_MASTER_PATH
+    master_media_type = "application/json"
 
     def __init__(self, *, environ: Mapping[str, str] | None = None, seed: int = 7,
                  margin_limit: Decimal | None = Decimal(5_000_000),
                  session_hours: float = 24.0, master_size: int | None = None) -> None:
         self._refresh: dict[str, str] = {}
         self._meta: dict[str, dict[str, str]] = {}
-        self._master: bytes | None = None
-        self.master_size = master_size
-        self.quotes: dict[str, Decimal] = {}
         super().__init__(environ=environ, seed=seed, margin_limit=margin_limit,
-                         session_hours=session_hours)
+                         session_hours=session_hours, master_size=master_size)
         self.scrip = {listing.token: scrip_row(listing) for listing in self.listings}
 
     # -- SimulatorBase ---------------------------------------------------------------
@@ -204,24 +199,22 @@ class AngelSimulator(SimulatorBase):
             Route(CANCEL_ORDER_PATH, endpoint(self.cancel_order), methods=["POST"]),
             Route(ORDER_BOOK_PATH, endpoint(self.order_book), methods=["GET"]),
             Route(POSITIONS_PATH, endpoint(self.positions), methods=["GET"]),
-            Route(SCRIP_MASTER_PATH, self._scrip_master, methods=["GET"]),
         ]
 
-    def price(self, token: str) -> Decimal:
-        """Fill price: ``quotes[token]`` once a test or demo moved the market, else the
-        universe's deterministic price."""
-        quote = self.quotes.get(token)
-        return super().price(token) if quote is None else quote
+    def render_master(self, listings: Iterable[Listing]) -> bytes:
+        return render_scrip_master(listings)
 
-    def mark(self, token: str) -> Decimal:
-        """Last price in positions: the moved market if any, else the base's mark."""
-        quote = self.quotes.get(token)
-        return super().mark(token) if quote is None else quote
+    def lot_size_reason(self, order: SimOrder, lot_size: int) -> str:
+        return f"RMS:Rule: Quantity should be in multiples of the lot size {lot_size}"
+
+    def margin_reason(self, order: SimOrder, required: Decimal, user: str) -> str:
+        return (f"RMS:Margin Exceeds,Required:{required:.2f}, Available:"
+                f"{self.margin_limit:.2f} for entity account-{user} across exchange across"
+                f" segment across product")
 
     def reset(self) -> None:
-        """Also forget moved prices and refresh tokens."""
+        """Also forget refresh tokens."""
         super().reset()
-        self.quotes.clear()
         self._refresh.clear()
         self._meta.clear()
 
@@ -240,34 +233,21 @@ class AngelSimulator(SimulatorBase):
                        for k, v in request.scope["headers"]}
             if not all(headers.get(h) for h in _REQUIRED):
                 return _gateway("missing_header", 400)
-            if not secrets.compare_digest(headers["x-privatekey"],
-                                          self.credentials["API_KEY"]):
+            if not secrets.compare_digest(headers["x-privatekey"].encode("latin-1"),
+                                          self.credentials["API_KEY"].encode()):
                 return _gateway("invalid_api_key")
             user = ""
             if secure:
-                auth = headers.get("authorization", "")
-                if not auth:
+                if not headers.get("authorization"):
                     return _gateway("token_missing")
-                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
-                user = self.user_for(token) or ""
+                user = self.user_for(request_token(request)) or ""
                 if not user:
                     return _gateway("invalid_token")
-            body: Any = {}
-            if request.method == "POST":
-                try:
-                    body = json.loads(await request.body())
-                except ValueError:
-                    body = None
-                if not isinstance(body, dict):
-                    return _refused("invalid_field", "request body", 400)
+            body = await json_object(request) if request.method == "POST" else {}
+            if body is None:
+                return _refused("invalid_field", "request body", 400)
             return handler(body, user)
         return endpoint
-
-    async def _scrip_master(self, request: Request) -> Response:
-        if self._master is None:
-            self._master = (big_scrip_master(self.master_size) if self.master_size
-                            else render_scrip_master(self.listings))
-        return Response(self._master, media_type="application/json")
 
     # -- auth --------------------------------------------------------------------------
     def login(self, body: dict[str, Any], user: str) -> Response:
@@ -326,11 +306,11 @@ class AngelSimulator(SimulatorBase):
             if text.get(field) not in allowed:
                 return _refused("invalid_field", field)
         try:
-            quantity, disclosed = _whole(body.get("quantity")), _whole(
+            quantity, disclosed = whole_value(body.get("quantity")), whole_value(
                 body.get("disclosedquantity", "0"))
-            price, trigger = _decimal(body.get("price", "0")), _decimal(
+            price, trigger = decimal_value(body.get("price", "0")), decimal_value(
                 body.get("triggerprice", "0"))
-        except (InvalidOperation, ValueError, TypeError) as exc:
+        except ValueError as exc:
             return _refused("invalid_field", str(exc))
         if quantity <= 0 or not 0 <= disclosed <= quantity:
             return _refused("invalid_field", "quantity")
@@ -338,7 +318,6 @@ class AngelSimulator(SimulatorBase):
             return _refused("invalid_field", "price")
         if variety == "STOPLOSS" and trigger <= 0:
             return _refused("invalid_field", "triggerprice")
-        listing, market = self.by_token[row["token"]], self.price(row["token"])
         order = SimOrder(
             order_id=self.book.next_id(), exchange=row["exch_seg"], symbol=row["symbol"],
             token=row["token"], side=body["transactiontype"], quantity=quantity,
@@ -348,16 +327,7 @@ class AngelSimulator(SimulatorBase):
         self._meta[order.order_id] = {"variety": variety, "ordertype": ordertype,
                                       "duration": body["duration"],
                                       "uniqueorderid": str(uuid.uuid4())}
-        if quantity % listing.lot_size:
-            self.book.reject(order, f"RMS:Rule: Quantity should be in multiples of the lot"
-                                    f" size {listing.lot_size}")
-        else:
-            limit = self.margin_limit
-            reason = "" if limit is None else (
-                f"RMS:Margin Exceeds,Required:{quantity * (price or market):.2f}, Available:"
-                f"{limit:.2f} for entity account-{user} across exchange across segment"
-                f" across product")
-            self.book.submit(order, market, margin_limit=limit, margin_reason=reason)
+        self.book_order(order, user=user)
         return _ok({"script": order.symbol, "orderid": order.order_id,
                     "uniqueorderid": self._meta[order.order_id]["uniqueorderid"]})
 
@@ -434,7 +404,7 @@ class AngelSimulator(SimulatorBase):
             "totalsellavgprice": _money(row.sell_avg, places),
             "netprice": _money(row.average_price, places), "pnl": _money(row.pnl),
             "realised": _money(row.realised), "unrealised": _money(row.unrealised),
-            "ltp": str(row.ltp), "close": str(super().price(row.token)),
+            "ltp": str(row.ltp), "close": str(self.by_token[row.token].price),
         }
 
 
@@ -454,20 +424,3 @@ def _strike(scrip: Mapping[str, str]) -> str:
 
 def _option_type(scrip: Mapping[str, str]) -> str:
     return scrip["symbol"][-2:] if scrip["instrumenttype"].startswith("OPT") else ""
-
-
-def _decimal(value: object) -> Decimal:
-    """A price as Angel accepts it: a string or a JSON number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"not a number: {value!r}")
-    number = Decimal(str(value))
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"not a price: {value!r}")
-    return number
-
-
-def _whole(value: object) -> int:
-    number = _decimal(value)
-    if number != number.to_integral_value():
-        raise ValueError(f"not a whole number: {value!r}")
-    return int(number)

@@ -38,13 +38,14 @@ def test_broker_declaration() -> None:
     assert set(INFO.base_urls) == {"api", "master"}
 
 
-def test_the_entry_point_is_the_kit_hooks_on_angels_broker(environ: dict[str, str]) -> None:
+def test_the_entry_point_is_the_kit_hooks_on_angels_broker(
+        broker_environ: dict[str, str]) -> None:
     (entry,) = (e for e in entry_points(group="openalgo.brokers") if e.name == "angel")
     assert entry.value == "openalgo_angel.plugin:hooks"
     hooks = entry.load()
     assert hooks is openalgo_angel.plugin.hooks and hooks.broker_info() is INFO
     assert isinstance(hooks.broker, AngelBroker)
-    assert isinstance(hooks.broker_simulator(environ=environ), AngelSimulator)
+    assert isinstance(hooks.broker_simulator(environ=broker_environ), AngelSimulator)
 
 
 def test_no_other_module_declares_hookimpls() -> None:

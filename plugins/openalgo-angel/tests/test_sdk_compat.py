@@ -21,8 +21,7 @@ import pytest
 import requests
 from openalgo_angel.simulator import AngelSimulator
 
-from openalgo_core import Gateway, MemorySessionStore, Registry
-from openalgo_core.testing import ServerThread
+from openalgo_core.testing import Harness
 
 #: smartapi-python 1.5.5 sets ssl.OP_NO_TLSv1 on an SSLContext it builds in
 #: SmartConnect.__init__; Python deprecates those flags. Third-party, harmless here.
@@ -57,14 +56,11 @@ def smartapi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Module
 
 
 @pytest.fixture
-def server(sim: AngelSimulator) -> Iterator[str]:
-    with ServerThread(sim.app).running() as url:
-        yield url
-
-
-@pytest.fixture
-def sdk(smartapi: ModuleType, server: str, environ: dict[str, str]) -> Any:
-    return smartapi.SmartConnect(api_key=environ["OPENALGO_ANGEL_API_KEY"], root=server)
+def sdk(smartapi: ModuleType, broker_harness_http: Harness,
+        broker_environ: dict[str, str]) -> Any:
+    """The SDK on the simulator's socket (where ``broker_harness_http``'s gateway goes too)."""
+    return smartapi.SmartConnect(api_key=broker_environ["OPENALGO_ANGEL_API_KEY"],
+                                 root=broker_harness_http.url)
 
 
 def login(sdk: Any, environ: dict[str, str]) -> dict[str, Any]:
@@ -74,10 +70,11 @@ def login(sdk: Any, environ: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def test_sdk_logs_in_trades_and_reads_the_books(sdk: Any, environ: dict[str, str]) -> None:
-    user = login(sdk, environ)
+def test_sdk_logs_in_trades_and_reads_the_books(sdk: Any,
+                                               broker_environ: dict[str, str]) -> None:
+    user = login(sdk, broker_environ)
     assert user["status"] is True
-    assert user["data"]["clientcode"] == environ["OPENALGO_ANGEL_CLIENT_ID"]
+    assert user["data"]["clientcode"] == broker_environ["OPENALGO_ANGEL_CLIENT_ID"]
     assert user["data"]["jwtToken"].startswith("Bearer ")
 
     order_id = sdk.placeOrder(dict(ORDER, ordertag="sdk-1"))
@@ -95,30 +92,24 @@ def test_sdk_logs_in_trades_and_reads_the_books(sdk: Any, environ: dict[str, str
         order_id, "complete", "sdk-1")
 
 
-def test_sdk_sees_angels_refusals(sdk: Any, environ: dict[str, str],
-                                  sim: AngelSimulator) -> None:
-    wrong = dict(environ, OPENALGO_ANGEL_TOTP_SECRET=pyotp.random_base32())
+def test_sdk_sees_angels_refusals(sdk: Any, broker_environ: dict[str, str],
+                                  broker_sim: AngelSimulator) -> None:
+    wrong = dict(broker_environ, OPENALGO_ANGEL_TOTP_SECRET=pyotp.random_base32())
     refused = login(sdk, wrong)
     assert (refused["status"], refused["errorcode"]) == (False, "AB1050")
-    login(sdk, environ)
+    login(sdk, broker_environ)
     assert sdk.orderBook()["data"] is None
     assert sdk.placeOrder(dict(ORDER, variety="NOPE")) is None  # the SDK swallows AB1008
-    sim.expire_sessions()
+    broker_sim.expire_sessions()
     assert sdk.position()["errorCode"] == "AG8001"
 
 
 def test_an_order_placed_by_the_sdk_is_read_back_by_the_plugin(
-        sdk: Any, environ: dict[str, str], server: str, tmp_path: Path) -> None:
-    import openalgo_angel.plugin
-
-    login(sdk, environ)
+        sdk: Any, broker_environ: dict[str, str], broker_harness_http: Harness) -> None:
+    login(sdk, broker_environ)
     sdk.placeOrder(dict(ORDER, transactiontype="SELL", producttype="DELIVERY"))
-    env = dict(environ, OPENALGO_ANGEL_BASE_URL=server)
-    registry = Registry(environ=env, discover=False)
-    registry.register_broker(openalgo_angel.plugin.hooks)
-    with Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
-                 cache_dir=tmp_path / "cache", sleep=lambda s: None) as gateway:
-        gateway.authenticate("angel")
-        (position,) = gateway.fetch_positions("angel")
+    gateway = broker_harness_http.gateway
+    gateway.authenticate("angel")
+    (position,) = gateway.fetch_positions("angel")
     assert (position.symbol, position.exchange, position.product, position.quantity) == (
         "SBIN", "NSE", "CNC", -5)

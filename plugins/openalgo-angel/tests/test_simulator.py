@@ -1,4 +1,7 @@
-"""The simulator speaks SmartAPI: paths, headers, envelopes, codes, books and scrip master."""
+"""The simulator speaks SmartAPI: paths, headers, envelopes, codes, books and scrip master.
+
+What any simulator does (quotes, faults, master sizing, RMS booking, reset) is the
+kit's, tested in the core's tests/test_testing_kit.py."""
 
 from __future__ import annotations
 
@@ -11,21 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from openalgo_angel.instruments import parse_scrip_master
 from openalgo_angel.simulator import (
     LOGIN_PATH,
     MANDATORY_HEADERS,
     AngelSimulator,
     big_scrip_master,
-    render_scrip_master,
 )
-
-from openalgo_core import InstrumentIndex
-from openalgo_core.testing import InProcessTransport, universe
 
 SECURE = "/rest/secure/angelbroking"
 PLACE, BOOK, POSITIONS = (SECURE + "/order/v1/placeOrder", SECURE + "/order/v1/getOrderBook",
                           SECURE + "/order/v1/getPosition")
+TOKENS = "/rest/auth/angelbroking/jwt/v1/generateTokens"
 MASTER = "/OpenAPI_File/files/OpenAPIScripMaster.json"
 
 
@@ -73,10 +72,17 @@ class Angel:
 
 
 @pytest.fixture
-def angel(http: httpx.Client, environ: dict[str, str], totp: Callable[[], str]) -> Angel:
-    angel = Angel(http, environ, totp)
-    assert angel.login().json()["status"] is True
-    return angel
+def user(broker_http: httpx.Client, broker_environ: dict[str, str],
+         broker_totp: Callable[[], str]) -> Angel:
+    """A SmartAPI user on the simulator, not logged in yet."""
+    return Angel(broker_http, broker_environ, broker_totp)
+
+
+@pytest.fixture
+def angel(user: Angel) -> Angel:
+    """The same user, logged in."""
+    assert user.login().json()["status"] is True
+    return user
 
 
 def all_strings(rows: list[dict[str, Any]]) -> bool:
@@ -93,9 +99,12 @@ def test_each_mandatory_header_is_required(angel: Angel, header: str) -> None:
     assert response.json()["success"] is False and response.json()["errorCode"]
 
 
-def test_wrong_api_key_is_refused(angel: Angel) -> None:
-    response = angel.http.get(POSITIONS, headers=angel.headers(**{"X-PrivateKey": "other"}))
-    assert response.status_code == 403 and response.json()["success"] is False
+@pytest.mark.parametrize("key", [b"other", "clé".encode("latin-1")])
+def test_wrong_api_key_is_refused(angel: Angel, key: bytes) -> None:
+    sent = {k.encode(): v.encode() for k, v in angel.headers().items()}
+    response = angel.http.get(POSITIONS, headers={**sent, b"X-PrivateKey": key})
+    assert response.status_code == 403
+    assert (response.json()["success"], response.json()["errorCode"]) == (False, "AG8004")
 
 
 @pytest.mark.parametrize(("authorization", "code"), [
@@ -113,15 +122,22 @@ def test_bad_tokens_get_the_gateway_envelope(angel: Angel, authorization: str | 
                                "errorCode": code, "data": ""}
 
 
-def test_expired_session_is_ag8001(angel: Angel, sim: AngelSimulator) -> None:
-    sim.expire_sessions()
+def test_expired_session_is_ag8001(angel: Angel, broker_sim: AngelSimulator) -> None:
+    broker_sim.expire_sessions()
     assert angel.get(POSITIONS)["errorCode"] == "AG8001"
 
 
+@pytest.mark.parametrize("body", [b"not json", b"[1]", b'"text"', b"[" * 100_000,
+                                  b'{"a": ' * 100_000])
+def test_a_body_that_is_not_a_json_object_is_refused(angel: Angel, body: bytes) -> None:
+    response = angel.http.post(PLACE, content=body, headers=angel.headers())
+    assert response.status_code == 400
+    assert response.json()["errorcode"] == "AB2000"
+
+
 # -- login -----------------------------------------------------------------------------
-def test_login_answers_three_tokens(http: httpx.Client, environ: dict[str, str],
-                                    totp: Callable[[], str]) -> None:
-    body = Angel(http, environ, totp).login().json()
+def test_login_answers_three_tokens(user: Angel) -> None:
+    body = user.login().json()
     assert (body["status"], body["message"], body["errorcode"]) == (True, "SUCCESS", "")
     assert set(body["data"]) == {"jwtToken", "refreshToken", "feedToken"}
 
@@ -129,28 +145,31 @@ def test_login_answers_three_tokens(http: httpx.Client, environ: dict[str, str],
 @pytest.mark.parametrize(("change", "code"), [
     ({"totp": "000000"}, "AB1050"), ({"password": "9999"}, "AB1000"),
     ({"clientcode": "X1"}, "AB1000"), ({"totp": 123456}, "AB1050")])
-def test_login_refusals_use_the_business_envelope(http: httpx.Client, environ: dict[str, str],
-                                                  change: dict[str, Any], code: str) -> None:
-    response = Angel(http, environ, lambda: "000000").login(**change)
+def test_login_refusals_use_the_business_envelope(user: Angel, change: dict[str, Any],
+                                                  code: str) -> None:
+    user.totp = lambda: "000000"
+    response = user.login(**change)
     assert response.status_code == 200
     assert response.json() == {"status": False, "message": response.json()["message"],
                                "errorcode": code, "data": None}
 
 
-def test_generate_tokens_profile_and_logout(http: httpx.Client, environ: dict[str, str],
-                                            totp: Callable[[], str]) -> None:
-    angel = Angel(http, environ, totp)
-    refresh = angel.login().json()["data"]["refreshToken"]
-    renewed = angel.post("/rest/auth/angelbroking/jwt/v1/generateTokens",
-                         {"refreshToken": refresh})
-    assert renewed["status"] is True and renewed["data"]["jwtToken"] != angel.jwt
-    assert angel.post("/rest/auth/angelbroking/jwt/v1/generateTokens",
-                      {"refreshToken": "bogus"})["errorcode"] == "AB8050"
-    profile = angel.get(SECURE + "/user/v1/getProfile")
-    assert profile["data"]["clientcode"] == environ["OPENALGO_ANGEL_CLIENT_ID"]
-    client = environ["OPENALGO_ANGEL_CLIENT_ID"]
-    assert angel.post(SECURE + "/user/v1/logout", {"clientcode": client})["status"] is True
-    assert angel.get(POSITIONS)["errorCode"] == "AG8001"
+def test_generate_tokens_profile_and_logout(user: Angel,
+                                            broker_environ: dict[str, str]) -> None:
+    refresh = user.login().json()["data"]["refreshToken"]
+    renewed = user.post(TOKENS, {"refreshToken": refresh})
+    assert renewed["status"] is True and renewed["data"]["jwtToken"] != user.jwt
+    assert user.post(TOKENS, {"refreshToken": "bogus"})["errorcode"] == "AB8050"
+    client = broker_environ["OPENALGO_ANGEL_CLIENT_ID"]
+    assert user.get(SECURE + "/user/v1/getProfile")["data"]["clientcode"] == client
+    assert user.post(SECURE + "/user/v1/logout", {"clientcode": client})["status"] is True
+    assert user.get(POSITIONS)["errorCode"] == "AG8001"
+
+
+def test_reset_also_forgets_refresh_tokens(user: Angel, broker_http: httpx.Client) -> None:
+    refresh = user.login().json()["data"]["refreshToken"]
+    assert broker_http.post("/_sim/reset").json() == {"ok": True}
+    assert user.post(TOKENS, {"refreshToken": refresh})["errorcode"] == "AB8050"
 
 
 # -- orders ----------------------------------------------------------------------------
@@ -179,36 +198,45 @@ def test_numbers_may_be_json_numbers(angel: Angel) -> None:
     ({"transactiontype": "HOLD"}, "AB2000"),
     ({"quantity": "0"}, "AB2000"),
     ({"quantity": "1.5"}, "AB2000"),
+    ({"quantity": "1e200000"}, "AB2000"),
     ({"quantity": "2", "disclosedquantity": "3"}, "AB2000"),
     ({"price": "abc"}, "AB2000"),
+    ({"price": "NaN"}, "AB2000"),
     ({"transactiontype": ["BUY"], "variety": {"x": 1}}, "AB1008"),
     ({"transactiontype": ["BUY"]}, "AB2000"),
 ])
-def test_order_validation_codes(angel: Angel, sim: AngelSimulator, change: dict[str, Any],
-                                code: str) -> None:
+def test_order_validation_codes(angel: Angel, broker_sim: AngelSimulator,
+                                change: dict[str, Any], code: str) -> None:
     body = angel.order(**change)
     assert body == {"status": False, "message": body["message"], "errorcode": code,
                     "data": None}
-    assert sim.book.orders == {}
+    assert broker_sim.book.orders == {}
 
 
-def test_derivative_products(angel: Angel, sim: AngelSimulator) -> None:
-    fut = next(row for row in sim.scrip.values() if row["exch_seg"] == "NFO"
-               and row["instrumenttype"] == "FUTIDX")
+def nfo_future(sim: AngelSimulator) -> dict[str, str]:
+    """The first index future of NFO in the simulator's scrip master."""
+    return next(row for row in sim.scrip.values() if row["exch_seg"] == "NFO"
+                and row["instrumenttype"] == "FUTIDX")
+
+
+def test_derivative_products(angel: Angel, broker_sim: AngelSimulator) -> None:
+    fut = nfo_future(broker_sim)
     order = {"exchange": "NFO", "symboltoken": fut["token"], "tradingsymbol": fut["symbol"],
              "quantity": fut["lotsize"]}
     assert angel.order(**order, producttype="CARRYFORWARD")["status"] is True
     assert angel.order(**order, producttype="DELIVERY")["errorcode"] == "AB1012"
 
 
-def test_order_book_rows(angel: Angel, sim: AngelSimulator) -> None:
+def test_order_book_rows(angel: Angel, broker_sim: AngelSimulator) -> None:
     assert angel.get(BOOK)["data"] is None
     market = angel.order(quantity="3", disclosedquantity="1", ordertag="strat-1")["data"]
     resting = angel.order(ordertype="LIMIT", price="1.00")["data"]
     stop = angel.order(variety="STOPLOSS", ordertype="STOPLOSS_LIMIT", price="9000",
                        triggerprice="8990")["data"]
     too_big = angel.order(quantity="10000000")["data"]
-    odd_lot = angel.order(exchange="NFO", **_nfo_future(sim), quantity="1",
+    fut = nfo_future(broker_sim)
+    odd_lot = angel.order(exchange="NFO", symboltoken=fut["token"],
+                          tradingsymbol=fut["symbol"], quantity="1",
                           producttype="CARRYFORWARD")["data"]
     cancel = angel.post(SECURE + "/order/v1/cancelOrder",
                         {"variety": "NORMAL", "orderid": resting["orderid"]})
@@ -222,53 +250,47 @@ def test_order_book_rows(angel: Angel, sim: AngelSimulator) -> None:
     assert (done["status"], done["orderstatus"], done["ordertag"], done["disclosedquantity"],
             done["filledshares"], done["uniqueorderid"]) == (
         "complete", "complete", "strat-1", "1", "3", market["uniqueorderid"])
-    assert Decimal(done["averageprice"]) == sim.price("3045")
+    assert Decimal(done["averageprice"]) == broker_sim.price("3045")
     assert rows[resting["orderid"]]["status"] == "cancelled"
     assert rows[stop["orderid"]]["status"] == "trigger pending"
     rejected = rows[too_big["orderid"]]
-    assert rejected["status"] == "rejected" and rejected["text"].startswith("RMS:Margin Exceeds")
-    assert "lot size" in rows[odd_lot["orderid"]]["text"]
+    assert rejected["status"] == "rejected"
+    assert rejected["text"] == (
+        f"RMS:Margin Exceeds,Required:{10_000_000 * broker_sim.price('3045'):.2f},"
+        f" Available:{broker_sim.margin_limit:.2f} for entity"
+        f" account-{broker_sim.credentials['CLIENT_ID']} across exchange across segment"
+        f" across product")
+    assert rows[odd_lot["orderid"]]["text"] == (
+        f"RMS:Rule: Quantity should be in multiples of the lot size {fut['lotsize']}")
     assert re.fullmatch(r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}", done["updatetime"])
 
 
-def test_margin_limit_is_configurable(http: httpx.Client, environ: dict[str, str],
-                                      totp: Callable[[], str], sim: AngelSimulator) -> None:
-    sim.margin_limit = Decimal(1000)
-    angel = Angel(http, environ, totp)
-    angel.login()
-    order_id = angel.order(quantity="1")["data"]["orderid"]
-    assert sim.book.orders[order_id].status == "rejected"
-
-
-def _nfo_future(sim: AngelSimulator) -> dict[str, str]:
-    fut = next(row for row in sim.scrip.values() if row["instrumenttype"] == "FUTIDX"
-               and row["exch_seg"] == "NFO")
-    return {"symboltoken": fut["token"], "tradingsymbol": fut["symbol"]}
-
-
 # -- positions -------------------------------------------------------------------------
-def test_positions_from_fills_with_realised_and_unrealised_pnl(angel: Angel,
-                                                               sim: AngelSimulator) -> None:
+def test_positions_from_fills_with_realised_and_unrealised_pnl(
+        angel: Angel, broker_sim: AngelSimulator) -> None:
     assert angel.get(POSITIONS) == {"status": True, "message": "SUCCESS", "errorcode": "",
                                     "data": None}
     angel.order(quantity="3")
     angel.order(quantity="1", transactiontype="SELL", ordertype="LIMIT", price="1.00")
+    broker_sim.quotes["3045"] = Decimal("812.35")  # the market moves: the close does not
     (row,) = angel.get(POSITIONS)["data"]
     assert all_strings([row])
-    fill, ltp = sim.price("3045"), sim.mark("3045")
+    fill, ltp = broker_sim.by_token["3045"].price, Decimal("812.35")
     assert (row["tradingsymbol"], row["symboltoken"], row["producttype"], row["netqty"]) == (
         "SBIN-EQ", "3045", "INTRADAY", "2")
     assert (row["buyqty"], row["sellqty"]) == ("3", "1")
     assert Decimal(row["avgnetprice"]) == fill and Decimal(row["ltp"]) == ltp
+    assert Decimal(row["close"]) == fill
     assert Decimal(row["realised"]) == (fill - fill) * 1  # sold at the fill price
     assert Decimal(row["unrealised"]) == (ltp - fill) * 2
     assert Decimal(row["pnl"]) == Decimal(row["realised"]) + Decimal(row["unrealised"])
 
 
 # -- scrip master and quirks -----------------------------------------------------------
-def test_scrip_master_format(http: httpx.Client) -> None:
-    response = http.get(MASTER)  # public: no headers, no token
+def test_scrip_master_format(broker_http: httpx.Client) -> None:
+    response = broker_http.get(MASTER)  # public: no headers, no token
     assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
     rows = response.json()
     assert isinstance(rows, list) and all_strings(rows)
     assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(
@@ -289,51 +311,15 @@ def test_scrip_master_format(http: httpx.Client) -> None:
     assert {r["instrumenttype"] for r in rows if r["exch_seg"] == "BFO"} == {"FUTIDX", "OPTIDX"}
 
 
-def test_every_listing_round_trips_through_the_plugin_parser() -> None:
-    listings = universe()
-    index = InstrumentIndex.from_instruments(
-        "angel", parse_scrip_master(render_scrip_master(listings)))
-    assert len(index) == len(listings)
-    rebuilt = 0
-    for listing in listings:
-        instrument = index.resolve(listing.symbol, listing.exchange)
-        assert instrument.token == listing.token
-        assert (instrument.lot_size, instrument.tick_size) == (listing.lot_size,
-                                                                listing.tick_size)
-        assert (instrument.expiry, instrument.strike) == (listing.expiry, listing.strike)
-        rebuilt += instrument.broker_symbol != instrument.symbol and listing.exchange in (
-            "BFO", "MCX", "CDS")
-    assert rebuilt == sum(1 for x in listings if x.exchange in ("BFO", "MCX", "CDS"))
-
-
-def test_big_scrip_master_has_n_rows_and_can_be_served(environ: dict[str, str]) -> None:
+def test_a_big_scrip_master_has_the_rows_asked_for(broker_environ: dict[str, str]) -> None:
     assert len(json.loads(big_scrip_master(1234))) == 1234
-    sim = AngelSimulator(environ=environ, master_size=700)
-    with httpx.Client(transport=InProcessTransport(sim.app), base_url="http://sim") as client:
-        assert len(client.get(MASTER).json()) == 700
+    assert len(json.loads(AngelSimulator(environ=broker_environ, master_size=700).master())) \
+        == 700
 
 
-def test_rate_limit_is_plain_text_403(angel: Angel, sim: AngelSimulator) -> None:
-    sim.faults.rate_limit_next = 1
+def test_rate_limit_is_plain_text_403(angel: Angel, broker_sim: AngelSimulator) -> None:
+    broker_sim.faults.rate_limit_next = 1
     response = angel.http.get(POSITIONS, headers=angel.headers())
     assert response.status_code == 403
     assert response.text == "Access denied because of exceeding access rate"
     assert not response.headers["content-type"].startswith("application/json")
-
-
-def test_injected_rejection_is_a_business_refusal(angel: Angel, sim: AngelSimulator) -> None:
-    sim.faults.reject_orders = 1
-    body = angel.order()
-    assert body["status"] is False and body["errorcode"].startswith("AB") and body["message"]
-    assert sim.book.orders == {}
-
-
-def test_reset_forgets_orders_faults_and_moved_prices(angel: Angel, sim: AngelSimulator,
-                                                      http: httpx.Client) -> None:
-    angel.order(quantity="3")
-    sim.quotes["3045"] = Decimal("1.00")
-    sim.faults.latency_ms = 5
-    assert http.post("/_sim/reset").json() == {"ok": True}
-    assert sim.book.orders == {} and sim.quotes == {} and sim.faults.latency_ms == 0
-    assert sim.price("3045") != Decimal("1.00")
-    assert angel.get(POSITIONS)["data"] is None

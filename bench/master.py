@@ -50,7 +50,8 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 7) -> dict[str, 
 
         def parse_index() -> InstrumentIndex:
             return InstrumentIndex.from_instruments(
-                bench.id, plugin.fetch_instruments(client=_Canned(data), progress=_no_progress))
+                bench.id, plugin.fetch_instruments(client=_Canned(data), progress=_no_progress,
+                                                   session=None))
 
         with tempfile.TemporaryDirectory() as tmp:
             cache = InstrumentCache(tmp)

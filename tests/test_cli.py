@@ -5,20 +5,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from openalgo_core import (
     Gateway,
-    LoginChallenge,
     MemorySessionStore,
     Registry,
-    hookimpl,
-    new_session,
 )
 from openalgo_core.cli import main
-from tests.fakebroker import plugin as fake_plugin
+from tests.fakebroker.asking import AskingBroker
 from tests.fakebroker.simulator import FakeSimulator
 
 
@@ -113,27 +109,6 @@ class TTYInput(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-class AskingBroker:
-    """The fake broker asking at login for a client id, a PIN (secret) and a code."""
-
-    def __init__(self) -> None:
-        self.params: list[dict[str, str]] = []
-
-    @hookimpl
-    def broker_info(self) -> Any:
-        return fake_plugin.broker_info()
-
-    @hookimpl
-    def authenticate(self, credentials: Any, client: Any) -> Any:
-        return LoginChallenge(broker="fake", kind="code", prompt="Log in to Fake",
-                              fields=("client_id", "pin", "code"), secret_fields=("pin",))
-
-    @hookimpl
-    def handle_callback(self, credentials: Any, client: Any, params: Any) -> Any:
-        self.params.append(dict(params))
-        return new_session("fake", params["client_id"], "token-1")
 
 
 @pytest.fixture

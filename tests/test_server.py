@@ -17,14 +17,12 @@ from openalgo_core import (
     LoginChallenge,
     MemorySessionStore,
     Registry,
-    hookimpl,
-    new_session,
     totp_now,
 )
 from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
 from openalgo_core.server.apikeys import KeyRateLimiter
 from openalgo_core.testing import InProcessTransport
-from tests.fakebroker import plugin as fake_plugin
+from tests.fakebroker.asking import AskingBroker
 from tests.fakebroker.simulator import FakeSimulator
 
 KEY = "k" * 64
@@ -248,7 +246,6 @@ def test_apikey_stores_only_a_hash(tmp_path: Path) -> None:
 
 def test_redirect_style_login_sends_the_browser_to_the_broker(
         web: httpx.Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-    from openalgo_core import LoginChallenge
 
     challenge = LoginChallenge(broker="fake", kind="url", prompt="Log in at the broker",
                                url="https://broker.example/login?state=s1", state="s1")
@@ -266,27 +263,6 @@ def test_serve_address_follows_redirect_url(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("REDIRECT_URL", "'http://127.0.0.1:5055/angel/callback'")
     assert serve_address(None, None) == ("127.0.0.1", 5055)
     assert serve_address("0.0.0.0", 8000) == ("0.0.0.0", 8000)
-
-
-class AskingBroker:
-    """The fake broker asking at login for a client id, a PIN (secret) and a code."""
-
-    def __init__(self) -> None:
-        self.params: list[dict[str, str]] = []
-
-    @hookimpl
-    def broker_info(self) -> Any:
-        return fake_plugin.broker_info()
-
-    @hookimpl
-    def authenticate(self, credentials: Any, client: Any) -> Any:
-        return LoginChallenge(broker="fake", kind="code", prompt="Log in to Fake",
-                              fields=("client_id", "pin", "code"), secret_fields=("pin",))
-
-    @hookimpl
-    def handle_callback(self, credentials: Any, client: Any, params: Any) -> Any:
-        self.params.append(dict(params))
-        return new_session("fake", params["client_id"], "token-1")
 
 
 def test_the_login_form_asks_for_every_field(fake_env: dict[str, str], tmp_path: Path) -> None:

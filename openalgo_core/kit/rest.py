@@ -140,7 +140,10 @@ class RestBroker:
 
     def start_login(self, login: Login) -> Mapping[str, str]:
         """A step before the code is needed (e.g. "send me an OTP"); what it returns is
-        kept (server-side, never shown) and handed to :meth:`finish_login`."""
+        kept (server-side, never shown) and handed to :meth:`finish_login`. It runs when
+        the login starts if every ``at_login`` credential is configured, else at the
+        callback once they are typed: a broker that sends its OTP here must not make a
+        credential this step needs ``at_login`` (the user would type a code not yet sent)."""
         return {}
 
     def finish_login(self, login: Login) -> Session:
@@ -179,7 +182,9 @@ class RestBroker:
         base = None
         if session is not None and HOST_PREFIX + call.host in session.extra:
             base = session.extra[HOST_PREFIX + call.host].get_secret_value()
-        headers = {**self.headers(credentials, session), **call.headers}
+        headers = self.headers(credentials, session)
+        if call.headers:
+            headers = {**headers, **call.headers}
         body: dict[str, Any] = {}
         if call.json is not None:
             body["json"] = call.json
@@ -308,7 +313,7 @@ class RestBroker:
         if order_id is None:
             raise unreadable(reply.response, self.broker, "success without an order id")
         return OrderReceipt(broker=self.broker, order_id=order_id, tag=order.tag,
-                            raw=dict(reply.body))
+                            raw=reply.body)
 
     def fetch_positions(self, session: Session, credentials: Credentials, client: BrokerClient,
                         instruments: InstrumentIndex) -> list[Position]:

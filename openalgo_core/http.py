@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -70,10 +70,10 @@ _CATEGORY: dict[RequestKind, RateCategory] = {"read": "reads", "order": "orders"
 EXTENSION = "openalgo"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestMeta:
+class RequestMeta(NamedTuple):
     """What a request is: its kind (which decides retries and pacing) and, for an
-    order, the tag it carries (which an unknown outcome reports)."""
+    order, the tag it carries (which an unknown outcome reports). A tuple: one is
+    built per order."""
 
     kind: RequestKind
     tag: str | None = None

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import pydantic
 
@@ -71,11 +71,12 @@ def printable(value: str) -> bool:
     return bool(_PRINTABLE.fullmatch(value))
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One request to the broker, as data: ``host`` is a ``BrokerInfo.base_urls`` key
     (or a host the login named for this session); ``json``, ``form`` (form fields) and
-    ``content`` (bytes) are the three kinds of body."""
+    ``content`` (bytes) are the three kinds of body; ``headers`` add to
+    :meth:`RestBroker.headers`. A tuple (one is built per order): derive a variant
+    with ``call._replace(...)``."""
 
     method: str
     host: str
@@ -83,7 +84,7 @@ class Call:
     json: Any = None
     form: Mapping[str, str] | None = None
     content: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] | None = None
     params: Mapping[str, str] | None = None
 
 

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -93,12 +92,12 @@ class FakeRedirectBroker(RestBroker):
         content = json.dumps({} if call.json is None else call.json,
                              separators=(",", ":")).encode()
         if session is None:
-            return replace(call, json=None, content=content)
+            return call._replace(json=None, content=content)
         (secret,) = credentials.require("API_SECRET")
         stamp = dt.datetime.now(dt.UTC).isoformat()[:19] + ".000Z"
         checksum = hashlib.sha256(stamp.encode() + content + secret.encode()).hexdigest()
-        return replace(call, json=None, content=content, headers={
-            **call.headers, "X-Checksum": f"token {checksum}", "X-Timestamp": stamp})
+        return call._replace(json=None, content=content, headers={
+            **(call.headers or {}), "X-Checksum": f"token {checksum}", "X-Timestamp": stamp})
 
     def finish_login(self, login: Login) -> Session:
         (api_key,) = login.credentials.require("API_KEY")

@@ -122,6 +122,8 @@ class Broker:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         answer = self.replies[request.url.path]
+        if isinstance(answer, list):  # one reply per call, in turn
+            answer = answer.pop(0) if answer else {"ok": True, "data": []}
         if isinstance(answer, httpx.Response):
             return answer
         return httpx.Response(200, content=json.dumps(answer).encode())
@@ -384,3 +386,27 @@ def test_with_a_totp_secret_only_the_missing_credentials_are_asked_for(
                                       "pin": "1234"})
         sent = json.loads(broker.requests[0].content)["totp"]
         assert pyotp.TOTP(SECRET).verify(sent, valid_window=1)
+
+
+class KitSplitBook(KitFake):
+    """A broker whose position book is two calls (IndMoney's is four)."""
+
+    def positions_calls(self, credentials: Credentials) -> list[Call]:
+        return [Call("GET", "trade", "/positions"), Call("GET", "trade", "/positions?fno")]
+
+
+def test_a_book_of_several_calls_is_merged_in_order(broker: Broker, tmp_path: Path) -> None:
+    registry = Registry(environ=ENV, discover=False)
+    registry.register_broker(KitHooks(INFO, broker=f"{__name__}:KitSplitBook"))
+    row = {"qty": "2", "avg": "1", "ltp": "1", "pnl": "0"}
+    broker.replies["/v2/positions"] = [{"ok": True, "data": [{**row, "sym": "SBIN"}]},
+                                       {"ok": True, "data": None},
+                                       {"ok": True, "data": [{**row, "sym": "INFY"}]}]
+    with Gateway(registry=registry, environ=ENV, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path, transports={"kitfake": httpx.MockTransport(broker)},
+                 sleep=lambda s: None) as g:
+        g.authenticate("kitfake")
+        assert [p.symbol for p in g.fetch_positions("kitfake")] == ["SBIN"]  # 2nd: empty
+        assert [p.symbol for p in g.fetch_positions("kitfake")] == ["INFY"]
+    queries = [r.url.query for r in broker.requests if r.url.path == "/v2/positions"]
+    assert queries == [b"", b"fno", b"", b"fno"]

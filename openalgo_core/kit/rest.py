@@ -15,7 +15,8 @@ login steps                 :meth:`~RestBroker.stored_session` (optional: a past
                             :meth:`~RestBroker.login_url` for a browser redirect
 orders                      :meth:`~RestBroker.order_call` (a :class:`Call`) and
                             ``order_id_at`` (where the id is in the reply)
-positions                   :meth:`~RestBroker.positions_call`, ``positions_at``
+positions                   :meth:`~RestBroker.positions_call` (or several:
+                            :meth:`~RestBroker.positions_calls`), ``positions_at``
                             and :meth:`~RestBroker.position` (one :class:`Row`)
 master contract             :meth:`~RestBroker.master` (download + parse, with
                             :class:`~openalgo_core.kit.builder.InstrumentBuilder`)
@@ -36,7 +37,7 @@ hookimpls. Any method may be overridden when a broker does not fit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
 
@@ -163,6 +164,11 @@ class RestBroker:
 
     def positions_call(self, credentials: Credentials) -> Call:
         raise NotImplementedError
+
+    def positions_calls(self, credentials: Credentials) -> Sequence[Call]:
+        """Every call whose rows make the book (IndMoney's four: equity and derivative,
+        each delivery and intraday), merged in order. Default: :meth:`positions_call`."""
+        return (self.positions_call(credentials),)
 
     def position(self, row: Row, instruments: InstrumentIndex) -> Position | None:
         """One position row (None: not a position, skip it)."""
@@ -318,10 +324,17 @@ class RestBroker:
 
     def fetch_positions(self, session: Session, credentials: Credentials, client: BrokerClient,
                         instruments: InstrumentIndex) -> list[Position]:
-        """Every row as a :class:`Position`; an empty book (null, ``[]``, an "empty"
-        reply) is ``[]``; any unreadable row makes the whole reply unreadable."""
-        reply = self.send(client, self.positions_call(credentials), kind="read",
-                          credentials=credentials, session=session)
+        """Every row of every :meth:`positions_calls` reply as a :class:`Position`; an
+        empty book (null, ``[]``, an "empty" reply) is ``[]``; any unreadable row makes
+        the whole reply unreadable."""
+        found: list[Position] = []
+        for call in self.positions_calls(credentials):
+            reply = self.send(client, call, kind="read", credentials=credentials,
+                              session=session)
+            found += self._positions(reply, instruments)
+        return found
+
+    def _positions(self, reply: Reply, instruments: InstrumentIndex) -> list[Position]:
         if reply.empty:
             return []
         rows = reply.data if self.positions_at is None else lookup(reply.body,

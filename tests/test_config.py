@@ -31,6 +31,26 @@ def test_missing_credentials_name_every_variable() -> None:
     assert "BROKER_API_KEY" in str(info.value)  # the seed-style alternative is offered
 
 
+def test_a_broker_may_name_its_own_credentials() -> None:
+    """Names are open (Kotak's UCC and MPIN); the variable convention, the one error
+    naming every missing variable, and at-login fields (never required) stay."""
+    import dataclasses
+
+    from openalgo_core import CredentialField
+
+    info = dataclasses.replace(INFO, credentials=(
+        CredentialField(name="UCC", secret=False), CredentialField(name="ACCESS_TOKEN_V2",
+                                                                   secret=True),
+        CredentialField(name="MPIN", secret=True, at_login=True)))
+    creds = credentials_for(info, {"OPENALGO_FAKE_UCC": "AB123",
+                                   "OPENALGO_FAKE_ACCESS_TOKEN_V2": "t"})
+    assert creds.require("UCC", "ACCESS_TOKEN_V2") == ("AB123", "t")
+    assert creds.get("MPIN") is None  # asked for at login
+    with pytest.raises(MissingCredentialsError) as info_error:
+        credentials_for(info, {})
+    assert info_error.value.variables == ("OPENALGO_FAKE_UCC", "OPENALGO_FAKE_ACCESS_TOKEN_V2")
+
+
 def test_seed_env_file_as_openalgo_writes_it(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"

@@ -360,7 +360,7 @@ class BrokerClient:
 
     def _send(self, request: httpx.Request, url: str) -> httpx.Response:
         """The retry loop; what may be retried is read from the request's meta."""
-        kind, tag = request_meta(request).kind, request_meta(request).tag
+        kind, tag = request_meta(request)
         limiter = self.limiters.get(_CATEGORY[kind])
         attempts = 1 if kind == "login" else self.retry.attempts
         attempt = 0

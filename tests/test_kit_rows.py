@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -73,12 +72,11 @@ def test_absurd_numbers_are_refused(value: Any) -> None:
         row({"v": value}).decimal("v")
 
 
-def test_a_huge_exponent_is_refused_at_once() -> None:
-    start = time.process_time()
-    for _ in range(100):
+def test_a_huge_exponent_is_refused_by_its_magnitude() -> None:
+    """Refused by the magnitude check, before any conversion that could take seconds."""
+    for text in ("1e200000", "-1e200000", "1e-200000"):
         with pytest.raises(ValueError, match="implausibly"):
-            number("1e200000")
-    assert time.process_time() - start < 5  # generous: converting it would take minutes
+            number(text)
 
 
 def test_a_row_that_is_not_an_object() -> None:

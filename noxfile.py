@@ -7,6 +7,7 @@ end-to-end, demo, build, bench.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -43,8 +44,8 @@ def template(session: nox.Session) -> None:
     """``openalgo new-plugin acme`` writes a package that, installed as it is, passes the kit's
     conformance suite, ruff and mypy --strict: what a third party starts from."""
     session.install(".[testing]", "ruff>=0.6", "mypy>=1.10")
-    where = Path(session.create_tmp())
-    shutil.rmtree(where / "openalgo-acme", ignore_errors=True)
+    # outside .nox: ruff skips anything under a .nox directory
+    where = Path(tempfile.mkdtemp(prefix="openalgo-template-"))
     session.run("openalgo", "new-plugin", "acme", "--directory", str(where))
     session.install(f"{where / 'openalgo-acme'}[test]")
     with session.chdir(where / "openalgo-acme"):

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy
 
 if TYPE_CHECKING:
-    from .codes import Action, Exchange, PriceType, Product
-    from .config import Credentials, credentials_for, load_env_file, totp_now
+    from .codes import Action, Exchange, OrderStatus, PriceType, Product
+    from .config import Credentials, EnvFileEnviron, credentials_for, load_env_file, totp_now
     from .errors import (
         AuthenticationError,
         BrokerConnectionError,
@@ -27,8 +27,11 @@ if TYPE_CHECKING:
         BrokerServerError,
         ConfigurationError,
         IncompatiblePluginError,
+        LoginRequiredError,
         MissingCredentialsError,
         OpenAlgoError,
+        OrderNotFoundError,
+        OrderNotPlacedError,
         OrderRejectedError,
         OrderStatusUnknownError,
         PluginContractError,
@@ -42,25 +45,30 @@ if TYPE_CHECKING:
         UnsupportedOperationError,
         ValidationError,
     )
-    from .gateway import Gateway
+    from .gateway import Gateway, SettlePolicy
     from .hookspecs import CORE_API, hookimpl
     from .http import BrokerClient, RetryPolicy, parse_json
     from .info import BrokerInfo, CredentialField, RateLimit
     from .instruments import InstrumentIndex
+    from .journal import OrderJournal
     from .models import (
+        Funds,
+        Holding,
         Instrument,
         LoginChallenge,
+        Order,
         OrderReceipt,
         OrderRequest,
         Position,
         Session,
+        Trade,
         new_session,
         order_from,
     )
     from .registry import Registry
     from .sessions import MemorySessionStore, SessionStore, SQLiteSessionStore
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Public name -> submodule. Submodules are imported on first access (PEP 562), so
 # `import openalgo_core` and loading a plugin stay cheap: a CLI listing brokers
@@ -78,18 +86,27 @@ _LAZY = {
     "ConfigurationError": "errors",
     "CredentialField": "info",
     "Credentials": "config",
+    "EnvFileEnviron": "config",
     "Exchange": "codes",
+    "Funds": "models",
     "Gateway": "gateway",
+    "Holding": "models",
     "IncompatiblePluginError": "errors",
     "Instrument": "models",
     "InstrumentIndex": "instruments",
     "LoginChallenge": "models",
+    "LoginRequiredError": "errors",
     "MemorySessionStore": "sessions",
     "MissingCredentialsError": "errors",
     "OpenAlgoError": "errors",
+    "Order": "models",
+    "OrderJournal": "journal",
+    "OrderNotFoundError": "errors",
+    "OrderNotPlacedError": "errors",
     "OrderReceipt": "models",
     "OrderRejectedError": "errors",
     "OrderRequest": "models",
+    "OrderStatus": "codes",
     "OrderStatusUnknownError": "errors",
     "PluginContractError": "errors",
     "PluginError": "errors",
@@ -106,6 +123,8 @@ _LAZY = {
     "Session": "models",
     "SessionExpiredError": "errors",
     "SessionStore": "sessions",
+    "SettlePolicy": "gateway",
+    "Trade": "models",
     "UnknownSymbolError": "errors",
     "UnreadableOrderReplyError": "errors",
     "UnsupportedOperationError": "errors",
@@ -135,18 +154,27 @@ __all__ = [
     "ConfigurationError",
     "CredentialField",
     "Credentials",
+    "EnvFileEnviron",
     "Exchange",
+    "Funds",
     "Gateway",
+    "Holding",
     "IncompatiblePluginError",
     "Instrument",
     "InstrumentIndex",
     "LoginChallenge",
+    "LoginRequiredError",
     "MemorySessionStore",
     "MissingCredentialsError",
     "OpenAlgoError",
+    "Order",
+    "OrderJournal",
+    "OrderNotFoundError",
+    "OrderNotPlacedError",
     "OrderReceipt",
     "OrderRejectedError",
     "OrderRequest",
+    "OrderStatus",
     "OrderStatusUnknownError",
     "PluginContractError",
     "PluginError",
@@ -163,6 +191,8 @@ __all__ = [
     "Session",
     "SessionExpiredError",
     "SessionStore",
+    "SettlePolicy",
+    "Trade",
     "UnknownSymbolError",
     "UnreadableOrderReplyError",
     "UnsupportedOperationError",

@@ -18,8 +18,15 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
-from .config import env_var, load_env_file, parse_url
-from .errors import ConfigurationError, OpenAlgoError, OrderStatusUnknownError, ValidationError
+from .cli_day import add_day_commands
+from .config import EnvFileEnviron, env_var, load_env_file, parse_url
+from .errors import (
+    ConfigurationError,
+    LoginRequiredError,
+    OpenAlgoError,
+    OrderStatusUnknownError,
+    ValidationError,
+)
 from .gateway import Gateway, default_home
 from .models import IST, LoginChallenge, Position, Session
 
@@ -339,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_positions)
 
+    add_day_commands(sub)
+
     p = sub.add_parser("instruments", help="download (once a day) and search the master contract")
     p.add_argument("broker")
     p.add_argument("--search", default=None)
@@ -383,13 +392,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         if args.run is None:  # needs no gateway, settings or credentials
             written: int = args.write(args, out)
             return written
+        environ = EnvFileEnviron(".env")  # the real environment, before .env joins it
         load_env_file(".env")
-        gw = gateway or Gateway()
+        gw = gateway or Gateway(environ=environ)
         code: int = args.run(gw, args, out)
         return code
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except LoginRequiredError as exc:
+        print(f"error: {exc}; run `openalgo login {exc.broker}`", file=sys.stderr)
+        return 1
     except OrderStatusUnknownError as exc:
         print(f"error: {exc} (tag {exc.tag}); check the order book before retrying",
               file=sys.stderr)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CASH_EXCHANGES", "INDEX_EXCHANGES", "Action", "Exchange", "PriceType", "Product"]
+__all__ = ["CASH_EXCHANGES", "INDEX_EXCHANGES", "OPEN_STATUSES", "Action", "Exchange",
+           "OrderStatus", "PriceType", "Product"]
 
 
 class Exchange(StrEnum):
@@ -45,3 +46,17 @@ class Product(StrEnum):
     MIS = "MIS"
     CNC = "CNC"
     NRML = "NRML"
+
+
+class OrderStatus(StrEnum):
+    """An order's state in OpenAlgo's vocabulary (the order book's ``order_status``)."""
+
+    OPEN = "open"
+    TRIGGER_PENDING = "trigger pending"
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+#: The states in which an order can still be modified or cancelled.
+OPEN_STATUSES = frozenset({OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING})

@@ -9,7 +9,9 @@ A ``.env`` written the way OpenAlgo's setup guides say also works unchanged::
 
 The seed keys apply to the broker named in ``REDIRECT_URL``'s path; the
 ``OPENALGO_*`` variables win over them. Nothing is read at import time:
-call :func:`load_env_file` at start-up (the CLI does).
+call :func:`load_env_file` at start-up (the CLI does), or hand a long-running
+:class:`~openalgo_core.gateway.Gateway` an :class:`EnvFileEnviron`, which reads the
+file again whenever it changes (a server sees an edited ``.env`` at the next login).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -26,8 +29,8 @@ from pydantic import SecretStr
 from .errors import ConfigurationError, MissingCredentialsError
 from .info import BrokerInfo
 
-__all__ = ["Credentials", "broker_from_redirect_url", "credentials_for", "env_var",
-           "load_env_file", "parse_url", "totp_now", "writable_dir"]
+__all__ = ["Credentials", "EnvFileEnviron", "broker_from_redirect_url", "credentials_for",
+           "env_var", "load_env_file", "parse_url", "read_env_file", "totp_now", "writable_dir"]
 
 SEED_KEYS = {"BROKER_API_KEY": "API_KEY", "BROKER_API_SECRET": "API_SECRET",
              "REDIRECT_URL": "REDIRECT_URL"}
@@ -43,10 +46,8 @@ def env_var(broker: str, field: str) -> str:
     return f"OPENALGO_{broker.upper()}_{field.upper()}"
 
 
-def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = False) -> bool:
-    """Load ``path`` into ``os.environ`` (existing variables win unless ``override``).
-
-    Returns whether the file existed.
+def read_env_file(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """The variables ``path`` sets (None: there is no such file).
 
     Raises:
         ConfigurationError: the file cannot be read or is not UTF-8, naming it.
@@ -55,7 +56,7 @@ def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = Fal
 
     file = Path(path)
     if not file.is_file():
-        return False
+        return None
     try:
         data = file.read_bytes()
         text = data.decode("utf-8-sig")
@@ -65,10 +66,63 @@ def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = Fal
         line = data.count(b"\n", 0, exc.start) + 1
         raise ConfigurationError(f"{file}: line {line} is not UTF-8 text; save the file"
                                  " as UTF-8") from None
-    for key, value in dotenv_values(stream=io.StringIO(text)).items():
-        if value is not None and (override or key not in os.environ):
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+
+
+def load_env_file(path: str | os.PathLike[str] = ".env", *, override: bool = False) -> bool:
+    """Load ``path`` into ``os.environ`` (existing variables win unless ``override``).
+
+    Returns whether the file existed.
+
+    Raises:
+        ConfigurationError: the file cannot be read or is not UTF-8, naming it.
+    """
+    values = read_env_file(path)
+    if values is None:
+        return False
+    for key, value in values.items():
+        if override or key not in os.environ:
             os.environ[key] = value
     return True
+
+
+class EnvFileEnviron(Mapping[str, str]):
+    """The process environment over a ``.env`` file that is read again whenever it
+    changes (size or modification time): what a long-running server sees after the user
+    edits ``.env``. A variable of the real environment (``base``, default a copy of
+    ``os.environ`` taken now: build this before :func:`load_env_file`) wins, as with
+    :func:`load_env_file`."""
+
+    def __init__(self, path: str | os.PathLike[str] = ".env",
+                 base: Mapping[str, str] | None = None) -> None:
+        self.path = Path(path).absolute()
+        self._base = dict(os.environ if base is None else base)
+        self._stamp: tuple[int, int] | None = None
+        self._values: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _file(self) -> dict[str, str]:
+        try:
+            info = self.path.stat()
+            stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._values = (read_env_file(self.path) or {}) if stamp else {}
+                self._stamp = stamp
+            return self._values
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._base:
+            return self._base[key]
+        return self._file()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._file(), **self._base})
+
+    def __len__(self) -> int:
+        return len({**self._file(), **self._base})
 
 
 def parse_url(value: str, variable: str) -> SplitResult:

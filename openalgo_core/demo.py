@@ -4,8 +4,11 @@ Starts each plugin's simulator and the REST gateway on loopback ports (the
 testing kit's wiring), logs in to each broker through the gateway's login pages
 as a user would (unattended, by typing the code, or through the broker's own
 login page and its redirect back), places a market order, a limit order and one
-the broker rejects through ``/api/v1``, prints each broker's positions, and exits
-0. Needs no account and no internet.
+the broker rejects through ``/api/v1``, prints each broker's positions, then lives the
+rest of the day through the :class:`Gateway`: the order book (the resting limit, its
+tag), a modify, the market moving through it (a fill), a stop-loss cancelled, trades,
+funds, holdings and the order journal. Exits 0 when every step behaved. Needs no
+account and no internet.
 """
 
 from __future__ import annotations
@@ -141,4 +144,60 @@ def _demo_broker(web: httpx.Client, browser: httpx.Client, harness: Harness, api
         out.write(f"[{broker}] positionbook FAILED: {book.get('message')}\n")
         return failures + 1
     out.write(f"\n{broker} positions:\n{table(book['data'])}\n\n")
+    try:
+        _rest_of_the_day(harness, listing, out)
+    except (OpenAlgoError, RuntimeError) as exc:
+        out.write(f"[{broker}] the rest of the day FAILED: {exc}\n")
+        return failures + 1
     return failures
+
+
+def _rest_of_the_day(harness: Harness, listing: Listing, out: TextIO) -> None:
+    """Order book, modify, a fill as the market moves, cancel, trades, funds, holdings,
+    the journal: what a trader does after the first orders, through the Gateway."""
+    broker, gw, sim = harness.broker, harness.gateway, harness.sim
+
+    def say(text: str) -> None:
+        out.write(f"[{broker}] {text}\n")
+
+    resting = [o for o in gw.fetch_order_book(broker) if o.is_open]
+    if len(resting) != 1:
+        raise RuntimeError(f"expected the one resting limit order, the book has {resting}")
+    limit = resting[0]
+    say(f"order book: {len(gw.fetch_order_book(broker))} orders; {limit.order_id} is"
+        f" {limit.status} {limit.action} {limit.quantity} @ {limit.price} (tag {limit.tag})")
+    lower = limit.price - listing.tick_size * 10
+    gw.modify_order(broker, limit.order_id, quantity=limit.quantity + 1, price=lower)
+    say(f"modified {limit.order_id}: {limit.quantity + 1} @ {lower}")
+    sim.move(listing.token, lower - listing.tick_size)
+    filled = gw.fetch_order(broker, limit.order_id)
+    if filled.status != "complete":
+        raise RuntimeError(f"the market moved through {lower} but the order is {filled.status}")
+    say(f"the market fell to {lower - listing.tick_size}: {limit.order_id} is complete,"
+        f" {filled.filled_quantity} @ {filled.average_price}")
+    market = sim.price(listing.token)
+    stop = gw.place_order(broker, {"symbol": listing.symbol, "exchange": listing.exchange,
+                                   "action": "SELL", "quantity": 1, "product": "MIS",
+                                   "pricetype": "SL-M",
+                                   "trigger_price": market - listing.tick_size * 40})
+    gw.cancel_order(broker, stop.order_id)
+    say(f"stop-loss {stop.order_id} placed, then cancelled:"
+        f" {gw.fetch_order(broker, stop.order_id).status}")
+    trades = gw.fetch_trade_book(broker)
+    funds = gw.fetch_funds(broker)
+    say(f"{len(trades)} trades; funds: available {funds.available_cash}, margin used"
+        f" {funds.used_margin}, realised {funds.realised_pnl}, unrealised"
+        f" {funds.unrealised_pnl}")
+    try:
+        holdings = gw.fetch_holdings(broker)
+        say("holdings: " + (", ".join(f"{h.symbol} {h.quantity} ({h.pnl_percent:+}%)"
+                                      for h in holdings) or "none"))
+    except OpenAlgoError as exc:  # a broker without holdings says so
+        say(f"holdings: {exc}")
+    journal = gw.journal_entries(broker)
+    states: dict[str, int] = {}
+    for entry in journal:
+        states[entry.state] = states.get(entry.state, 0) + 1
+    say(f"journal: {len(journal)} orders today ("
+        + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        + f"); unresolved: {len(gw.journal_entries(broker, unresolved=True))}\n")

@@ -17,8 +17,11 @@
         ├── BrokerConnectionError          the request provably never left
         ├── OrderStatusUnknownError        an order was sent, no definitive answer
         ├── OrderRejectedError             the broker said no (also on HTTP 200)
+        ├── OrderNotFoundError             no order with this id at the broker
+        ├── OrderNotPlacedError            settled: the broker's order book lacks it
         ├── AuthenticationError            login refused (wrong PIN, TOTP, key ...)
         │   └── SessionExpiredError        the session is gone: log in again
+        │       └── LoginRequiredError     ...and logging in needs a person
         ├── RateLimitError                 too many requests; see ``retry_after``
         ├── BrokerServerError              the broker answered 5xx
         └── BrokerResponseError            the reply could not be understood
@@ -41,8 +44,11 @@ __all__ = [
     "BrokerServerError",
     "ConfigurationError",
     "IncompatiblePluginError",
+    "LoginRequiredError",
     "MissingCredentialsError",
     "OpenAlgoError",
+    "OrderNotFoundError",
+    "OrderNotPlacedError",
     "OrderRejectedError",
     "OrderStatusUnknownError",
     "PluginContractError",
@@ -177,6 +183,26 @@ class OrderRejectedError(BrokerError):
         super().__init__(text, broker=broker, raw=raw, status_code=status_code)
 
 
+class OrderNotFoundError(BrokerError):
+    """The broker knows no order with this id; ``order_id`` names it."""
+
+    def __init__(self, order_id: str, *, broker: str, raw: str | bytes | None = None,
+                 status_code: int | None = None) -> None:
+        self.order_id = order_id
+        super().__init__(f"no order {order_id!r} in the order book", broker=broker, raw=raw,
+                         status_code=status_code)
+
+
+class OrderNotPlacedError(BrokerError):
+    """An order whose outcome was unknown is settled as not placed: the broker's order
+    book still lacks its ``tag`` well after it was sent. Nothing is live; placing it again
+    with the same tag sends it (once)."""
+
+    def __init__(self, message: str, *, broker: str, tag: str) -> None:
+        self.tag = tag
+        super().__init__(message, broker=broker)
+
+
 class AuthenticationError(BrokerError):
     """The broker refused the login or the credentials."""
 
@@ -188,6 +214,11 @@ class AuthenticationError(BrokerError):
 
 class SessionExpiredError(AuthenticationError):
     """The session expired or was revoked; log in again."""
+
+
+class LoginRequiredError(SessionExpiredError):
+    """There is no live session and none can be had without a person (no TOTP secret
+    stored, a browser login, or automatic login turned off): complete a login."""
 
 
 class RateLimitError(BrokerError):

@@ -23,18 +23,22 @@ if TYPE_CHECKING:
     from .info import BrokerInfo
     from .instruments import InstrumentIndex
     from .models import (
+        Funds,
+        Holding,
         Instrument,
         LoginChallenge,
+        Order,
         OrderReceipt,
         OrderRequest,
         Position,
         Session,
+        Trade,
     )
 
 PROJECT = "openalgo"
 #: The version of this contract. A plugin declares the one it was built for in
 #: ``BrokerInfo.core_api``; a mismatch makes the registry refuse the plugin.
-CORE_API = 1
+CORE_API = 2
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -138,6 +142,141 @@ def fetch_positions(session: Session, credentials: Credentials,  # type: ignore[
 
 
 @hookspec(firstresult=True)
+def fetch_order_book(session: Session, credentials: Credentials,  # type: ignore[empty-body]
+                     client: BrokerClient, instruments: InstrumentIndex) -> list[Order]:
+    """Read every order of the day.
+
+    Args:
+        session, credentials: as for :func:`fetch_positions`.
+        client: send with ``kind="read"``.
+        instruments: to map broker rows back to OpenAlgo symbols.
+
+    Returns:
+        Unified :class:`Order` rows in OpenAlgo's status vocabulary, each with its
+        filled quantity, average price, the broker's reason (for a rejection) and the tag
+        it was sent with (None where the broker's book does not echo tags); ``[]`` when
+        empty.
+
+    Raises:
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_order(order_id: str, session: Session,  # type: ignore[empty-body]
+                credentials: Credentials, client: BrokerClient,
+                instruments: InstrumentIndex) -> Order:
+    """Read one order's current state.
+
+    Args:
+        order_id: the broker's order id (from an :class:`OrderReceipt` or the book).
+        session, credentials, client, instruments: as for :func:`fetch_order_book`.
+
+    Returns:
+        The :class:`Order`.
+
+    Raises:
+        OrderNotFoundError: the broker knows no order with this id.
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
+def cancel_order(order: Order, session: Session,  # type: ignore[empty-body]
+                 credentials: Credentials, client: BrokerClient) -> OrderReceipt:
+    """Cancel an open (or trigger-pending) order.
+
+    Args:
+        order: the order as the book shows it now (the core read it just before).
+        session, credentials: as for :func:`place_order`.
+        client: send with ``kind="order"`` (never resent after it left).
+
+    Returns:
+        An :class:`OrderReceipt` for the cancelled order's id.
+
+    Raises:
+        OrderRejectedError: the broker refused (the order is complete, cancelled,
+            rejected, or unknown to it).
+        OrderStatusUnknownError: sent, no definitive answer: read the order again.
+        SessionExpiredError, BrokerResponseError.
+    """
+
+
+@hookspec(firstresult=True)
+def modify_order(order: Order, change: OrderRequest,  # type: ignore[empty-body]
+                 instrument: Instrument, session: Session, credentials: Credentials,
+                 client: BrokerClient) -> OrderReceipt:
+    """Modify an open (or trigger-pending) order's quantity, price, trigger or price type.
+
+    Args:
+        order: the order as the book shows it now.
+        change: the whole order as it should stand (same symbol, exchange, side and
+            product; validated, and checked against ``instrument``'s lot and tick).
+        instrument: the resolved instrument.
+        session, credentials: as for :func:`place_order`.
+        client: send with ``kind="order"``.
+
+    Returns:
+        An :class:`OrderReceipt` for the modified order's id.
+
+    Raises:
+        OrderRejectedError: the broker refused (not open any more, or the change).
+        OrderStatusUnknownError: sent, no definitive answer: read the order again.
+        SessionExpiredError, BrokerResponseError.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_trade_book(session: Session, credentials: Credentials,  # type: ignore[empty-body]
+                     client: BrokerClient, instruments: InstrumentIndex) -> list[Trade]:
+    """Read the day's fills.
+
+    Args:
+        session, credentials, client, instruments: as for :func:`fetch_order_book`.
+
+    Returns:
+        Unified :class:`Trade` rows; ``[]`` when nothing filled.
+
+    Raises:
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_funds(session: Session, credentials: Credentials,  # type: ignore[empty-body]
+                client: BrokerClient) -> Funds:
+    """Read the account's funds and margins.
+
+    Args:
+        session, credentials: as for :func:`fetch_positions`.
+        client: send with ``kind="read"``.
+
+    Returns:
+        :class:`Funds`: available cash, collateral, used margin, realised and
+        unrealised P&L.
+
+    Raises:
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_holdings(session: Session, credentials: Credentials,  # type: ignore[empty-body]
+                   client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
+    """Read the long-term holdings (demat).
+
+    Args:
+        session, credentials, client, instruments: as for :func:`fetch_order_book`.
+
+    Returns:
+        Unified :class:`Holding` rows; ``[]`` when there are none.
+
+    Raises:
+        SessionExpiredError, BrokerResponseError, BrokerServerError.
+    """
+
+
+@hookspec(firstresult=True)
 def fetch_instruments(client: BrokerClient, progress: ProgressCallback,  # type: ignore[empty-body]
                       session: Session | None) -> Iterable[Instrument]:
     """Download and parse the broker's master contract.
@@ -174,4 +313,5 @@ def broker_simulator(environ: Mapping[str, str]) -> Any:
 
 
 OPERATION_HOOKS = ("authenticate", "handle_callback", "place_order", "fetch_positions",
-                   "fetch_instruments")
+                   "fetch_order_book", "fetch_order", "cancel_order", "modify_order",
+                   "fetch_trade_book", "fetch_funds", "fetch_holdings", "fetch_instruments")

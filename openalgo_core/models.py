@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from .codes import CASH_EXCHANGES, INDEX_EXCHANGES, Action, Exchange, PriceType, Product
+from .codes import (
+    CASH_EXCHANGES,
+    INDEX_EXCHANGES,
+    OPEN_STATUSES,
+    Action,
+    Exchange,
+    OrderStatus,
+    PriceType,
+    Product,
+)
 from .errors import ValidationError
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
@@ -214,6 +223,92 @@ class Position(BaseModel):
     average_price: Decimal
     ltp: Decimal
     pnl: Decimal
+
+
+class Order(BaseModel):
+    """One order of the day as the broker's order book shows it, in OpenAlgo's terms.
+
+    ``status`` is OpenAlgo's vocabulary (open, trigger pending, complete, cancelled,
+    rejected); ``reason`` is the broker's text (why it was rejected), ``tag`` the tag it
+    was sent with (None when the broker's book does not echo one). ``raw`` is the
+    broker's row.
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    broker: str
+    order_id: Annotated[str, Field(min_length=1)]
+    symbol: str
+    exchange: Exchange
+    action: Action
+    quantity: int
+    pricetype: PriceType
+    product: Product
+    price: Decimal = Decimal(0)
+    trigger_price: Decimal = Decimal(0)
+    status: OrderStatus
+    filled_quantity: int = 0
+    average_price: Decimal = Decimal(0)
+    reason: str = ""
+    tag: str | None = None
+    timestamp: dt.datetime | None = None
+    raw: Any = Field(default=None, repr=False)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether it can still be modified or cancelled (open or trigger pending)."""
+        return self.status in OPEN_STATUSES
+
+
+class Trade(BaseModel):
+    """One fill from the trade book (an order filled in parts has several)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    broker: str
+    order_id: str
+    trade_id: str
+    symbol: str
+    exchange: Exchange
+    action: Action
+    product: Product
+    quantity: int
+    average_price: Decimal
+    trade_value: Decimal
+    timestamp: dt.datetime | None = None
+
+
+class Funds(BaseModel):
+    """The account's money: what is free to trade, what is blocked, the day's P&L."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    broker: str
+    available_cash: Decimal
+    collateral: Decimal = Decimal(0)
+    used_margin: Decimal = Decimal(0)
+    realised_pnl: Decimal = Decimal(0)
+    unrealised_pnl: Decimal = Decimal(0)
+
+
+class Holding(BaseModel):
+    """One long-term holding (delivery) valued at ``ltp``."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    symbol: str
+    exchange: Exchange
+    product: Product = Product.CNC
+    quantity: int
+    average_price: Decimal
+    ltp: Decimal
+    pnl: Decimal
+
+    @property
+    def pnl_percent(self) -> Decimal:
+        """P&L as a percentage of the cost (0 when the cost is 0), 2 decimals."""
+        cost = self.average_price * self.quantity
+        return (self.pnl * 100 / cost).quantize(Decimal("0.01")) if cost else Decimal(0)
 
 
 class Session(BaseModel):

@@ -15,10 +15,12 @@ from tests.fakebroker.simulator import FakeSimulator
 
 
 @pytest.fixture
-def fake_env() -> dict[str, str]:
-    """The fake broker's credentials; once ``gateway`` is used, its live environment."""
+def fake_env(tmp_path: Path) -> dict[str, str]:
+    """The fake broker's credentials and a home of its own (sessions, journal, caches);
+    once ``gateway`` is used, its live environment."""
     return {"OPENALGO_FAKE_API_KEY": "key-123456", "OPENALGO_FAKE_CLIENT_ID": "C42",
-            "OPENALGO_FAKE_PIN": "9876", "OPENALGO_FAKE_TOTP_SECRET": pyotp.random_base32()}
+            "OPENALGO_FAKE_PIN": "9876", "OPENALGO_FAKE_TOTP_SECRET": pyotp.random_base32(),
+            "OPENALGO_HOME": str(tmp_path / "home")}
 
 
 @pytest.fixture

@@ -63,9 +63,11 @@ def test_login_asks_for_the_code_without_totp_secret(
 
 def test_errors_are_one_line_with_nonzero_exit(gateway: Gateway,
                                                capsys: pytest.CaptureFixture[str]) -> None:
+    gateway.auto_login = False
     assert run(gateway, "positions", "fake")[0] == 1
     err = capsys.readouterr().err
     assert err.startswith("error: fake: not logged in") and err.count("\n") == 1
+    assert "run `openalgo login fake`" in err
     run(gateway, "login", "fake")
     code, _ = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
                   "--action", "BUY", "--quantity", "0")
@@ -267,3 +269,46 @@ def test_serve_with_bad_settings_is_one_line(
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served"))
     assert run(gateway, "serve")[0] == 1
     assert needle in one_error_line(capsys)
+
+
+def test_the_rest_of_the_day(gateway: Gateway, fake_sim: FakeSimulator) -> None:
+    """orderbook, status, modify, cancel, trades, funds, holdings, journal, reconcile."""
+    market = fake_sim.price(next(r.token for r in fake_sim.listings if r.symbol == "SBIN"))
+    below = str(market - 10)
+    code, resting = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
+                        "--action", "BUY", "--quantity", "2", "--pricetype", "LIMIT",
+                        "--price", below, "--tag", "clitag1")
+    resting = resting.strip()
+    code, text = run(gateway, "orderbook", "fake")
+    assert code == 0 and resting in text and "clitag1" in text and " open " in text
+    code, text = run(gateway, "modify", "fake", resting, "--quantity", "3")
+    assert code == 0 and text.strip() == resting
+    code, text = run(gateway, "status", "fake", resting, "--json")
+    (order,) = json.loads(text)
+    assert (order["quantity"], order["status"], order["price"]) == (3, "open", below)
+    code, text = run(gateway, "cancel", "fake", resting)
+    assert code == 0 and text.strip() == resting
+    code, text = run(gateway, "cancel", "fake", resting)  # not open any more: nothing sent
+    assert code == 1
+    run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE", "--action", "BUY",
+        "--quantity", "1")
+    code, text = run(gateway, "trades", "fake", "--json")
+    assert code == 0 and [t["quantity"] for t in json.loads(text)] == [1]
+    code, text = run(gateway, "funds", "fake")
+    assert code == 0 and "available_cash" in text
+    code, text = run(gateway, "holdings", "fake")
+    assert code == 0 and "INFY" in text
+    code, text = run(gateway, "journal", "fake", "--json")
+    first = json.loads(text)[0]
+    assert (first["tag"], first["state"]) == ("clitag1", "acknowledged")
+    code, text = run(gateway, "journal", "--unresolved")
+    assert code == 0 and "nothing unresolved" in text
+    code, text = run(gateway, "reconcile", "fake")
+    assert code == 0 and "settled" in text
+
+
+def test_cancel_needs_one_order_or_all(gateway: Gateway) -> None:
+    with pytest.raises(SystemExit):
+        run(gateway, "cancel", "fake")
+    code, text = run(gateway, "cancel", "fake", "--all")
+    assert code == 0 and "no open orders" in text

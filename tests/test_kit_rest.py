@@ -23,6 +23,7 @@ from openalgo_core import (
     Instrument,
     LoginChallenge,
     MemorySessionStore,
+    OrderJournal,
     OrderRejectedError,
     Registry,
     Session,
@@ -139,7 +140,8 @@ def gateway(broker: Broker, tmp_path: Path, env: Mapping[str, str] = ENV) -> Gat
     registry.register_broker(HOOKS)
     return Gateway(registry=registry, environ=env, session_store=MemorySessionStore(),
                    cache_dir=tmp_path, transports={"kitfake": httpx.MockTransport(broker)},
-                   sleep=lambda s: None)
+                   sleep=lambda s: None, journal=OrderJournal(tmp_path / "journal.db"),
+                   auto_login=False)
 
 
 @pytest.fixture

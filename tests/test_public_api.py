@@ -17,6 +17,9 @@ PINNED = [
     "SessionExpiredError", "SessionStore", "UnknownSymbolError", "UnreadableOrderReplyError",
     "UnsupportedOperationError", "ValidationError", "__version__", "credentials_for", "hookimpl",
     "load_env_file", "new_session", "order_from", "parse_json", "totp_now",
+    # CORE_API 2: the rest of a trader's day, the order journal, unattended re-login
+    "EnvFileEnviron", "Funds", "Holding", "LoginRequiredError", "Order", "OrderJournal",
+    "OrderNotFoundError", "OrderNotPlacedError", "OrderStatus", "SettlePolicy", "Trade",
 ]
 
 
@@ -32,7 +35,7 @@ def test_every_name_in_all_exists() -> None:
 
 def test_version_matches_pyproject() -> None:
     meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    assert openalgo_core.__version__ == meta["project"]["version"] == "0.1.0"
+    assert openalgo_core.__version__ == meta["project"]["version"] == "0.2.0"
 
 
 def test_core_api_is_an_integer() -> None:

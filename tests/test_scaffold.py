@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import io
+import sys
 from pathlib import Path
 
 import pytest
 
 from openalgo_core.cli import main
+from openalgo_core.codes import OrderStatus
 from openalgo_core.errors import ConfigurationError, ValidationError
+from openalgo_core.hookspecs import OPERATION_HOOKS
 from openalgo_core.scaffold import write_plugin
+from openalgo_core.testing.wiring import wire
 
 EXPECTED = {"pyproject.toml", "README.md", "CHANGELOG.md", "tests/conftest.py",
             "tests/test_conformance.py", "openalgo_my_broker/__init__.py",
@@ -33,6 +38,35 @@ def test_the_package_it_writes(tmp_path: Path) -> None:
     assert "class MyBrokerBroker(RestBroker)" in (target / "openalgo_my_broker/broker.py"
                                                   ).read_text()
     assert 'broker = "my_broker"' in (target / "openalgo_my_broker/simulator.py").read_text()
+
+
+def test_the_package_answers_every_operation(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole contract, on its own simulator, as written (the full conformance run is
+    ``nox -s template``); its README lists every operation."""
+    target = write_plugin("whole_day", tmp_path)
+    readme = (target / "README.md").read_text()
+    assert [name for name in OPERATION_HOOKS if f"`{name}`" not in readme] == []
+    monkeypatch.syspath_prepend(str(target))
+    try:
+        hooks = importlib.import_module("openalgo_whole_day.plugin").hooks
+        with wire(hooks, home=tmp_path / "home") as harness:
+            gateway, broker = harness.gateway, harness.broker
+            gateway.authenticate(broker)
+            order = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1,
+                     "pricetype": "LIMIT", "price": "100"}
+            receipt = gateway.place_order(broker, order)
+            assert gateway.fetch_order(broker, receipt.order_id).tag == receipt.tag
+            gateway.modify_order(broker, receipt.order_id, price="101")
+            assert gateway.fetch_funds(broker).used_margin == 101
+            gateway.cancel_order(broker, receipt.order_id)
+            assert [(o.status, o.price) for o in gateway.fetch_order_book(broker)] == [
+                (OrderStatus.CANCELLED, 101)]
+            assert gateway.fetch_trade_book(broker) == []
+            assert {h.symbol for h in gateway.fetch_holdings(broker)} >= {"INFY", "TCS"}
+    finally:
+        for name in [n for n in sys.modules if n.startswith("openalgo_whole_day")]:
+            del sys.modules[name]
 
 
 def test_it_never_overwrites_and_refuses_a_bad_id(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import stat
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from openalgo_core import (
     LoginChallenge,
     MemorySessionStore,
     Registry,
+    SettlePolicy,
     totp_now,
 )
 from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
@@ -120,17 +122,26 @@ def test_broker_rejection_is_400_with_brokers_message(web: httpx.Client, logged_
 
 def test_unknown_outcome_carries_the_tag(web: httpx.Client, logged_in: Gateway,
                                          fake_sim: FakeSimulator) -> None:
-    fake_sim.faults.drop_after_accept = 1
+    fake_sim.faults.drop_after_accept = 1  # the reply is lost: settled from the order book
     status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag1"})
-    assert status == 504 and reply["tag"] == "mytag1" and "order book" in reply["message"]
-    fake_sim.faults.error_rate = 1.0
+    (booked,) = fake_sim.book.orders.values()
+    assert status == 200 and reply["orderid"] == booked.order_id
+    logged_in.settle_policy = SettlePolicy(attempts=1)
+    fake_sim.faults.error_rate = 1.0  # 503 before booking: absent, but not for long enough
     fake_sim.faults.scope = "orders"
     status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag2"})
-    assert status == 502 and reply["tag"] == "mytag2"
-    assert len(fake_sim.book.orders) == 1  # the dropped one was accepted; nothing resent
+    assert status == 502 and reply["tag"] == "mytag2" and "order book" in reply["message"]
+    status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag2"})  # a client retry
+    assert status == 504 and reply["tag"] == "mytag2" and "sent before" in reply["message"]
+    assert len(fake_sim.book.orders) == 1  # nothing resent
+    fake_sim.faults.error_rate = 0.0
+    logged_in.settle_policy = SettlePolicy(attempts=1, grace=dt.timedelta(0))
+    status, reply = post(web, "placeorder", {**ORDER, "tag": "mytag2"})  # settled: absent
+    assert status == 200 and len(fake_sim.book.orders) == 2  # ... so now it is sent, once
 
 
-def test_not_logged_in_is_401(web: httpx.Client) -> None:
+def test_not_logged_in_is_401(web: httpx.Client, gateway: Gateway) -> None:
+    gateway.auto_login = False
     status, reply = post(web, "positionbook", {"apikey": KEY})
     assert status == 401 and "not logged in" in reply["message"]
 

@@ -29,12 +29,16 @@ if TYPE_CHECKING:
     from ..http import BrokerClient, ProgressCallback
     from ..instruments import InstrumentIndex
     from ..models import (
+        Funds,
+        Holding,
         Instrument,
         LoginChallenge,
+        Order,
         OrderReceipt,
         OrderRequest,
         Position,
         Session,
+        Trade,
     )
     from .rest import RestBroker
 
@@ -98,6 +102,42 @@ class KitHooks:
     def fetch_positions(self, session: Session, credentials: Credentials,
                         client: BrokerClient, instruments: InstrumentIndex) -> list[Position]:
         return self.broker.fetch_positions(session, credentials, client, instruments)
+
+    @hookimpl
+    def fetch_order_book(self, session: Session, credentials: Credentials,
+                         client: BrokerClient, instruments: InstrumentIndex) -> list[Order]:
+        return self.broker.fetch_order_book(session, credentials, client, instruments)
+
+    @hookimpl
+    def fetch_order(self, order_id: str, session: Session, credentials: Credentials,
+                    client: BrokerClient, instruments: InstrumentIndex) -> Order:
+        return self.broker.fetch_order(order_id, session, credentials, client, instruments)
+
+    @hookimpl
+    def cancel_order(self, order: Order, session: Session, credentials: Credentials,
+                     client: BrokerClient) -> OrderReceipt:
+        return self.broker.cancel_order(order, session, credentials, client)
+
+    @hookimpl
+    def modify_order(self, order: Order, change: OrderRequest, instrument: Instrument,
+                     session: Session, credentials: Credentials,
+                     client: BrokerClient) -> OrderReceipt:
+        return self.broker.modify_order(order, change, instrument, session, credentials, client)
+
+    @hookimpl
+    def fetch_trade_book(self, session: Session, credentials: Credentials,
+                         client: BrokerClient, instruments: InstrumentIndex) -> list[Trade]:
+        return self.broker.fetch_trade_book(session, credentials, client, instruments)
+
+    @hookimpl
+    def fetch_funds(self, session: Session, credentials: Credentials,
+                    client: BrokerClient) -> Funds:
+        return self.broker.fetch_funds(session, credentials, client)
+
+    @hookimpl
+    def fetch_holdings(self, session: Session, credentials: Credentials,
+                       client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
+        return self.broker.fetch_holdings(session, credentials, client, instruments)
 
     @hookimpl
     def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,

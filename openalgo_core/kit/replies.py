@@ -32,6 +32,8 @@ a failure status, or a refused     login: ``AuthenticationError``; order:
 code/text                          ``OrderRejectedError``; read:
                                    ``BrokerResponseError`` with the broker's words
 an "empty" code/text on a read     a :class:`Reply` with ``empty=True``
+a "not found" code/text on a read  ``OrderNotFoundError`` naming the order
+of one order (its id as the tag)
 a success status and HTTP < 400    a :class:`Reply`
 =================================  =============================================
 
@@ -50,6 +52,7 @@ from ..errors import (
     AuthenticationError,
     BrokerError,
     BrokerResponseError,
+    OrderNotFoundError,
     OrderRejectedError,
     RateLimitError,
     SessionExpiredError,
@@ -170,6 +173,8 @@ class Replies:
     rate_limited: Codes = field(default_factory=Codes)
     refused: Codes = field(default_factory=Codes)
     empty: Codes = field(default_factory=Codes)
+    #: a read of one order (sent with its id as the tag) naming an order the broker lacks
+    not_found: Codes = field(default_factory=Codes)
     code: tuple[str, ...] = ()
     message: tuple[str, ...] = ()
 
@@ -219,6 +224,9 @@ def classify(response: httpx.Response, replies: Replies) -> Reply:
                              status_code=http)
     if kind == "read" and replies.empty.match(code, message, http):
         return Reply(body, None, response, empty=True)
+    tag = request_meta(response.request).tag
+    if kind == "read" and tag and replies.not_found.match(code, message, http):
+        raise OrderNotFoundError(tag, broker=broker, raw=raw, status_code=http)
     if failed or replies.refused.match(code, message, http) or (
             envelope is None and 400 <= http < 500 and (code or message)):
         raise _refusal(response, replies, kind, code, message)

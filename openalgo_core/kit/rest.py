@@ -18,6 +18,13 @@ orders                      :meth:`~RestBroker.order_call` (a :class:`Call`) and
 positions                   :meth:`~RestBroker.positions_call` (or several:
                             :meth:`~RestBroker.positions_calls`), ``positions_at``
                             and :meth:`~RestBroker.position` (one :class:`Row`)
+order book, one order       :meth:`~RestBroker.order_book_call`, ``order_book_at``,
+                            :meth:`~RestBroker.order_row`; optionally
+                            :meth:`~RestBroker.order_status_call` (else the book is read)
+cancel, modify              :meth:`~RestBroker.cancel_call`, :meth:`~RestBroker.modify_call`
+trades, funds, holdings     :meth:`~RestBroker.trade_book_call` + :meth:`~RestBroker.trade_row`,
+                            :meth:`~RestBroker.funds_call` + :meth:`~RestBroker.funds_row`,
+                            :meth:`~RestBroker.holdings_call` + :meth:`~RestBroker.holding_row`
 master contract             :meth:`~RestBroker.master` (download + parse, with
                             :class:`~openalgo_core.kit.builder.InstrumentBuilder`)
 signing (optional)          :meth:`~RestBroker.prepare`: e.g. a checksum header
@@ -29,7 +36,9 @@ otherwise a code challenge that also asks for any login credential
 (``CredentialField.at_login``) that is not configured; a redirect challenge for browser
 logins; checks on what the user typed before anything is sent; the kind and tag of every
 call stated once; every reply classified; a receipt only with an order id; strict
-position rows; sessions whose tokens can be sent.
+rows for every book (one bad row makes the reply unreadable, never a half book); an
+operation the broker lacks answers :class:`~openalgo_core.errors.UnsupportedOperationError`
+(the ``*_call`` a broker does not supply); sessions whose tokens can be sent.
 :class:`~openalgo_core.kit.hooks.KitHooks` turns an instance into the plugin's
 hookimpls. Any method may be overridden when a broker does not fit.
 """
@@ -37,24 +46,34 @@ hookimpls. Any method may be overridden when a broker does not fit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pydantic
 
 from ..config import Credentials, parse_url
-from ..errors import AuthenticationError, BrokerResponseError, ConfigurationError
+from ..errors import (
+    AuthenticationError,
+    BrokerResponseError,
+    ConfigurationError,
+    OrderNotFoundError,
+    UnsupportedOperationError,
+)
 from ..http import BrokerClient, ProgressCallback, RequestKind, unreadable
 from ..info import BrokerInfo
 from ..instruments import InstrumentIndex
 from ..models import (
+    Funds,
+    Holding,
     Instrument,
     LoginChallenge,
+    Order,
     OrderReceipt,
     OrderRequest,
     Position,
     Session,
+    Trade,
     new_session,
 )
 from .replies import MISSING, Replies, Reply, classify, lookup
@@ -65,6 +84,7 @@ __all__ = ["Call", "Login", "RestBroker", "printable"]
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
 #: Session.extra keys holding a host's base URL for this session (``url.trade``).
 HOST_PREFIX = "url."
+_T = TypeVar("_T")
 
 
 def printable(value: str) -> bool:
@@ -121,6 +141,12 @@ class RestBroker:
     code_prompt: ClassVar[str] = "Enter the 6-digit code from your authenticator app"
     #: for a redirect login: the callback parameter carrying the broker's token
     redirect_param: ClassVar[str] = "code"
+    #: paths of the rows in the order book, trade book and holdings replies (None: the
+    #: envelope's data); of the one row in an order-status reply (a list of one is read too)
+    order_book_at: ClassVar[str | None] = None
+    trade_book_at: ClassVar[str | None] = None
+    holdings_at: ClassVar[str | None] = None
+    order_status_at: ClassVar[str | None] = None
 
     @property
     def broker(self) -> str:
@@ -179,6 +205,52 @@ class RestBroker:
         """Download and parse the master contract (``session``: the live one, or None,
         for a file behind the broker's auth: :meth:`require_session`)."""
         raise NotImplementedError
+
+    # The rest of the day. A ``*_call`` the broker does not supply answers
+    # UnsupportedOperationError: say which in the package README, and why.
+    def order_book_call(self, credentials: Credentials) -> Call:
+        raise self.unsupported("the order book")
+
+    def order_row(self, row: Row, instruments: InstrumentIndex) -> Order | None:
+        """One order-book row (None: not an order, skip it)."""
+        raise NotImplementedError
+
+    def order_status_call(self, order_id: str, credentials: Credentials) -> Call | None:
+        """The call reading one order (its row is read by :meth:`order_row`); None: find
+        it in the order book instead (the default)."""
+        return None
+
+    def cancel_call(self, order: Order, credentials: Credentials) -> Call:
+        raise self.unsupported("cancelling orders")
+
+    def modify_call(self, order: Order, change: OrderRequest, instrument: Instrument,
+                    credentials: Credentials) -> Call:
+        """The request turning ``order`` into ``change`` (the whole order as it should stand)."""
+        raise self.unsupported("modifying orders")
+
+    def trade_book_call(self, credentials: Credentials) -> Call:
+        raise self.unsupported("the trade book")
+
+    def trade_row(self, row: Row, instruments: InstrumentIndex) -> Trade | None:
+        raise NotImplementedError
+
+    def funds_call(self, credentials: Credentials) -> Call:
+        raise self.unsupported("funds")
+
+    def funds_row(self, row: Row) -> Funds:
+        """The funds reply's data (an object) as :class:`Funds`."""
+        raise NotImplementedError
+
+    def holdings_call(self, credentials: Credentials) -> Call:
+        raise self.unsupported("holdings")
+
+    def holding_row(self, row: Row, instruments: InstrumentIndex) -> Holding | None:
+        raise NotImplementedError
+
+    def unsupported(self, what: str) -> UnsupportedOperationError:
+        """The error for an operation this broker's API does not offer."""
+        return UnsupportedOperationError(self.broker,
+                                         f"{self.info.display_name} offers no API for {what}")
 
     # -- written once ---------------------------------------------------------------------
     def send(self, client: BrokerClient, call: Call, *, kind: RequestKind,
@@ -335,23 +407,106 @@ class RestBroker:
         return found
 
     def _positions(self, reply: Reply, instruments: InstrumentIndex) -> list[Position]:
+        return self.rows(reply, self.positions_at, "positions",
+                         lambda row: self.position(row, instruments),
+                         may_be_absent=self.positions_may_be_absent)
+
+    def rows(self, reply: Reply, at: str | None, what: str,
+             build: Callable[[Row], _T | None], *, may_be_absent: bool = False) -> list[_T]:
+        """Every row of a book reply built by ``build`` (None: skip the row). An empty
+        reply, null rows (or absent ones, ``may_be_absent``) are ``[]``; rows that are not
+        a list, or any row that cannot be read, make the whole reply unreadable."""
         if reply.empty:
             return []
-        rows = reply.data if self.positions_at is None else lookup(reply.body,
-                                                                   self.positions_at)
-        if rows is None or (rows is MISSING and self.positions_may_be_absent):
+        rows = reply.data if at is None else lookup(reply.body, at)
+        if rows is None or (rows is MISSING and may_be_absent):
             return []
         if not isinstance(rows, list):
-            raise unreadable(reply.response, self.broker, "positions are not a list")
+            raise unreadable(reply.response, self.broker, f"{what} are not a list")
+        found = [self._row(reply, raw, what, build) for raw in rows]
+        return [item for item in found if item is not None]
+
+    def _row(self, reply: Reply, raw: Any, what: str, build: Callable[[Row], _T]) -> _T:
         try:
-            found = [self.position(Row(raw, what="position row", broker=self.broker),
-                                   instruments) for raw in rows]
+            return build(Row(raw, what=f"{what} row", broker=self.broker))
         except pydantic.ValidationError as exc:
             raise unreadable(reply.response, self.broker,
-                             f"position row not valid ({exc.errors()[0]['loc']})") from None
+                             f"{what} row not valid ({exc.errors()[0]['loc']})") from None
         except BrokerResponseError as exc:
             raise unreadable(reply.response, self.broker, exc.message) from None
-        return [p for p in found if p is not None]
+
+    def _read(self, call: Call, session: Session, credentials: Credentials,
+              client: BrokerClient, tag: str | None = None) -> Reply:
+        return self.send(client, call, kind="read", credentials=credentials, session=session,
+                         tag=tag)
+
+    def fetch_order_book(self, session: Session, credentials: Credentials,
+                         client: BrokerClient, instruments: InstrumentIndex) -> list[Order]:
+        reply = self._read(self.order_book_call(credentials), session, credentials, client)
+        return self.rows(reply, self.order_book_at, "order book",
+                         lambda row: self.order_row(row, instruments))
+
+    def fetch_order(self, order_id: str, session: Session, credentials: Credentials,
+                    client: BrokerClient, instruments: InstrumentIndex) -> Order:
+        """By :meth:`order_status_call` when the broker has one (sent with the order id as
+        its tag, so ``replies.not_found`` can name it), else from the book.
+
+        Raises:
+            OrderNotFoundError: no order with this id.
+        """
+        call = self.order_status_call(order_id, credentials)
+        if call is None:
+            book = self.fetch_order_book(session, credentials, client, instruments)
+        else:
+            reply = self._read(call, session, credentials, client, tag=order_id)
+            data = reply.data if self.order_status_at is None else lookup(
+                reply.body, self.order_status_at)
+            rows = [data] if isinstance(data, Mapping) else data
+            book = self.rows(reply._replace(data=rows), None, "order",
+                             lambda row: self.order_row(row, instruments))
+        for order in book:
+            if order.order_id == order_id:
+                return order
+        raise OrderNotFoundError(order_id, broker=self.broker)
+
+    def cancel_order(self, order: Order, session: Session, credentials: Credentials,
+                     client: BrokerClient) -> OrderReceipt:
+        return self._change(self.cancel_call(order, credentials), order, session,
+                            credentials, client)
+
+    def modify_order(self, order: Order, change: OrderRequest, instrument: Instrument,
+                     session: Session, credentials: Credentials,
+                     client: BrokerClient) -> OrderReceipt:
+        return self._change(self.modify_call(order, change, instrument, credentials), order,
+                            session, credentials, client)
+
+    def _change(self, call: Call, order: Order, session: Session, credentials: Credentials,
+                client: BrokerClient) -> OrderReceipt:
+        """Send a cancel or modify as an order (never resent once it left); the receipt
+        names the broker's id when the reply has one, else the order's."""
+        reply = self.send(client, call, kind="order", tag=order.tag or order.order_id,
+                          credentials=credentials, session=session)
+        return OrderReceipt(broker=self.broker, order_id=self.order_id(reply) or order.order_id,
+                            tag=order.tag, raw=reply.body)
+
+    def fetch_trade_book(self, session: Session, credentials: Credentials,
+                         client: BrokerClient, instruments: InstrumentIndex) -> list[Trade]:
+        reply = self._read(self.trade_book_call(credentials), session, credentials, client)
+        return self.rows(reply, self.trade_book_at, "trade book",
+                         lambda row: self.trade_row(row, instruments))
+
+    def fetch_funds(self, session: Session, credentials: Credentials,
+                    client: BrokerClient) -> Funds:
+        reply = self._read(self.funds_call(credentials), session, credentials, client)
+        if not isinstance(reply.data, Mapping):
+            raise unreadable(reply.response, self.broker, "funds are not an object")
+        return self._row(reply, reply.data, "funds", self.funds_row)
+
+    def fetch_holdings(self, session: Session, credentials: Credentials,
+                       client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
+        reply = self._read(self.holdings_call(credentials), session, credentials, client)
+        return self.rows(reply, self.holdings_at, "holdings",
+                         lambda row: self.holding_row(row, instruments))
 
     def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,
                           session: Session | None) -> list[Instrument]:

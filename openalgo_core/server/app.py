@@ -34,6 +34,8 @@ from ..errors import (
     BrokerServerError,
     ConfigurationError,
     OpenAlgoError,
+    OrderNotFoundError,
+    OrderNotPlacedError,
     OrderRejectedError,
     OrderStatusUnknownError,
     PluginError,
@@ -125,6 +127,10 @@ def error_response(exc: OpenAlgoError) -> JSONResponse:
     if isinstance(exc, OrderStatusUnknownError):
         return _error(502 if exc.status_code else 504, str(exc), tag=exc.tag,
                       broker=exc.broker)
+    if isinstance(exc, OrderNotPlacedError):  # settled: not live; the tag may be resent
+        return _error(502, str(exc), tag=exc.tag, broker=exc.broker)
+    if isinstance(exc, OrderNotFoundError):
+        return _error(404, str(exc), broker=exc.broker)
     if isinstance(exc, UnsupportedOperationError):
         return _error(501, str(exc))
     if isinstance(exc, PluginNotFoundError):
@@ -324,10 +330,13 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
             card: dict[str, Any] = {"record": record, "session": None, "positions": None,
                                     "error": None}
             if record.status == "ok":
-                try:
-                    card["session"] = gateway.session(record.id)
-                    card["positions"] = [position_row(p)
-                                         for p in gateway.fetch_positions(record.id)]
+                try:  # looking at the page never logs in: only a stored live session shows
+                    card["session"] = stored = gateway.sessions.get(record.id)
+                    if stored is None or stored.is_expired():
+                        card["session"] = None
+                    else:
+                        card["positions"] = [position_row(p)
+                                             for p in gateway.fetch_positions(record.id)]
                 except OpenAlgoError as exc:
                     card["error"] = str(exc)
             cards.append(card)

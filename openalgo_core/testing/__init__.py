@@ -1,7 +1,8 @@
 """The kit for broker plugin authors (extra ``openalgo-core[testing]``).
 
 - :class:`SimulatorBase`: build a local server that speaks your broker's protocol
-  (order book, quotes, master file, faults: :class:`Faults`).
+  (a market with an order book, trades, funds and holdings; quotes, master file,
+  faults: :class:`Faults`).
 - :mod:`openalgo_core.testing.parsing`: numbers, JSON bodies and tokens, read strictly.
 - :func:`wire` / :func:`wire_all`: your simulator and a gateway wired to it, in-process
   or over a real socket, as a :class:`Harness`; the pytest plugin
@@ -25,7 +26,15 @@ from .._lazy import lazy
 from .universe import Listing, big_universe, future_symbol, monthly_expiry, option_symbol, universe
 
 if TYPE_CHECKING:
-    from .book import OrderBook, PositionRow, SimOrder
+    from .book import (
+        OrderBook,
+        PositionRow,
+        SimFunds,
+        SimHolding,
+        SimOrder,
+        SimRefusal,
+        SimTrade,
+    )
     from .faults import Faults
     from .simulator import SimulatorBase, generate_credential
     from .transport import ConnectionDropped, InProcessTransport, ServerThread
@@ -34,7 +43,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "ConnectionDropped": "transport", "Faults": "faults", "Harness": "wiring",
     "InProcessTransport": "transport", "OrderBook": "book", "PositionRow": "book",
-    "ServerThread": "transport", "SimOrder": "book", "SimulatorBase": "simulator",
+    "ServerThread": "transport", "SimFunds": "book", "SimHolding": "book", "SimOrder": "book",
+    "SimRefusal": "book", "SimTrade": "book", "SimulatorBase": "simulator",
     "broker_environ": "wiring", "generate_credential": "simulator", "wire": "wiring",
     "wire_all": "wiring",
 }
@@ -48,7 +58,11 @@ __all__ = [
     "OrderBook",
     "PositionRow",
     "ServerThread",
+    "SimFunds",
+    "SimHolding",
     "SimOrder",
+    "SimRefusal",
+    "SimTrade",
     "SimulatorBase",
     "big_universe",
     "broker_environ",

@@ -28,8 +28,9 @@ class Faults:
 
     Every fault acts only on requests in ``scope`` (``orders``: the simulator's
     ``order_paths``; ``reads``: every other request), except ``rate_limit_per_second``,
-    which counts orders. Counters (``drop_after_accept``, ``malformed``,
-    ``rate_limit_next``, ``reject_orders``) act on the next N matching requests.
+    which counts orders. Counters (``drop_after_accept``, ``error_after_accept``,
+    ``malformed``, ``rate_limit_next``, ``reject_orders``) act on the next N matching
+    requests; ``error_after_accept`` books the order, then answers the broker's 5xx.
     ``mutate``, while set, gets the body of every matching reply and returns the body
     to send: a check rewrites one field of the reply it aims at and passes the others
     through (set in-process only: it is not part of ``/_sim/faults``).
@@ -40,6 +41,7 @@ class Faults:
     rate_limit_rate: float = 0.0
     rate_limit_per_second: int = 0
     drop_after_accept: int = 0
+    error_after_accept: int = 0
     stall_after_accept_ms: float = 0.0
     malformed: int = 0
     rate_limit_next: int = 0
@@ -107,8 +109,8 @@ class FaultMiddleware:
         if is_order:
             sim.stats["orders"] += 1
         rewrites = applies and (faults.malformed or faults.mutate is not None)
-        if not (rewrites or (is_order and (faults.drop_after_accept
-                                           or faults.stall_after_accept_ms))):
+        if not (rewrites or (is_order and (faults.drop_after_accept or faults.stall_after_accept_ms
+                                           or faults.error_after_accept))):
             await self.dispatch(scope, receive, send)  # no fault acts on the reply
             return
         await self._faulty_reply(scope, receive, send, is_order=is_order, applies=applies)
@@ -130,6 +132,9 @@ class FaultMiddleware:
             return
         if is_order and sim._take("drop_after_accept"):
             raise ConnectionDropped
+        if is_order and sim._take("error_after_accept"):
+            await sim.server_error_response()(scope, receive, send)
+            return
         if is_order and sim.faults.stall_after_accept_ms:
             await anyio.sleep(sim.faults.stall_after_accept_ms / 1000)
         content = b"".join(body)

@@ -3,15 +3,21 @@
 A simulator is an ASGI app (Starlette) that speaks one broker's real wire
 protocol. This base gives it what every broker repeats: credentials read from
 the same ``OPENALGO_<ID>_<FIELD>`` variables the plugin reads (missing ones
-generated and printed once), TOTP checking, session tokens, an in-memory order
-book with deterministic market fills and lot-size and margin (RMS) rejections,
-quotes that move the market, positions built from fills, a realistic instrument
-universe served as the broker's master file, fault injection
+generated and printed once), TOTP checking, session tokens, a market
+(:class:`~openalgo_core.testing.book.OrderBook`: market fills, resting limits
+and stops that fill when :meth:`SimulatorBase.move` crosses them, modify, cancel,
+a trade book, positions), a cash balance with the margin orders and positions
+use (RMS rejections for lot size and margin), long-term holdings, a realistic
+instrument universe served as the broker's master file, fault injection
 (:class:`~openalgo_core.testing.faults.Faults`) and control endpoints under ``/_sim/``:
 
 ========================  =======================================================
 ``GET  /_sim/orders``      every order received (raw body, status, reason)
 ``GET  /_sim/stats``       requests, orders and refusals counted
+``GET|POST /_sim/quotes``  read the moved prices; POST ``{token: price}`` (JSON, a
+                           price as a string or a number) moves each market
+                           (:meth:`SimulatorBase.move`) and answers the ids of the
+                           orders that triggered or filled: ``{"changed": [...]}``
 ``POST /_sim/reset``       empty the book, forget quotes, clear faults
 ``POST /_sim/expire``      expire every session
 ``GET|POST /_sim/faults``  read or set faults (JSON, see :class:`Faults`)
@@ -21,7 +27,10 @@ A subclass sets ``broker``, ``credential_fields`` and ``order_paths``, implement
 :meth:`SimulatorBase.routes`, and states its broker's own replies
 (:meth:`~SimulatorBase.rate_limited_response`, ...). It never imports its
 plugin's mapping: it states the broker's behaviour on its own, so a wrong mapping
-in the plugin cannot be mirrored here.
+in the plugin cannot be mirrored here. Endpoints call :meth:`~SimulatorBase.book_order`,
+:meth:`~SimulatorBase.book_modify`, :meth:`~SimulatorBase.book_cancel`,
+:meth:`~SimulatorBase.funds` and :meth:`~SimulatorBase.holdings`, and render
+``book.orders``, ``book.trades`` and ``book.positions(marks())`` in the broker's shapes.
 """
 
 from __future__ import annotations
@@ -47,8 +56,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..config import env_var
-from .book import OrderBook, SimOrder
+from .book import OrderBook, SimFunds, SimHolding, SimOrder, SimRefusal
 from .faults import FaultMiddleware, Faults
+from .parsing import decimal_value, json_object
 from .universe import Listing, big_universe, universe
 
 __all__ = ["SimulatorBase", "generate_credential"]
@@ -82,7 +92,8 @@ class SimulatorBase:
         environ: the credentials it accepts (``OPENALGO_<ID>_<FIELD>``; default
             ``os.environ``); missing ones are generated and printed once.
         seed: seeds the random faults.
-        margin_limit: orders worth more are booked "rejected" (None: no limit).
+        margin_limit: the account's starting cash: an order needing more margin than
+            is left is booked "rejected" (None: no margin check, and no cash).
         session_hours: how long an issued token lives.
         master_size: if set, the master file has this many rows (``big_universe``,
             for benchmarks); else it lists :attr:`listings`.
@@ -97,6 +108,13 @@ class SimulatorBase:
     master_path: ClassVar[str | None] = None
     master_media_type: ClassVar[str] = "application/octet-stream"
     master_size: int | None = None
+    #: (exchange, symbol, quantity, average price) of the long-term holdings the account
+    #: has; those on exchanges the broker does not list are left out
+    holding_seeds: tuple[tuple[str, str, int, Decimal], ...] = (
+        ("NSE", "INFY", 10, Decimal("850.00")), ("NSE", "ITC", 25, Decimal("2810.40")),
+        ("BSE", "TCS", 4, Decimal("2300.00")), ("NSE", "TATAMOTORS", 40, Decimal("612.35")))
+    #: collateral (pledged holdings) the broker lends against, besides the cash
+    collateral: Decimal = Decimal(0)
 
     def __init__(self, *, environ: Mapping[str, str] | None = None, seed: int = 7,
                  margin_limit: Decimal | None = Decimal(5_000_000),
@@ -120,7 +138,8 @@ class SimulatorBase:
             self.master_size = master_size
         self.listings = [row for row in universe() if self._lists(row)]
         self.by_token: dict[str, Listing] = {row.token: row for row in self.listings}
-        #: ``quotes[token] = price`` moves the market: later fills and marks follow it.
+        #: ``quotes[token] = price`` sets the price later fills and marks follow;
+        #: :meth:`move` also matches the resting orders on it.
         self.quotes: dict[str, Decimal] = {}
         self.book = OrderBook()
         self.faults = Faults()
@@ -131,6 +150,9 @@ class SimulatorBase:
         self._rng = random.Random(seed)
         self._order_times: deque[float] = deque()
         self._lock = threading.Lock()
+        #: held while the market acts (book, modify, cancel, move), so a margin check
+        #: and the booking it allows are one step
+        self._market = threading.RLock()
         self._rendered_master: bytes | None = None
         self.app = self._build()
 
@@ -158,9 +180,11 @@ class SimulatorBase:
         """The broker's text for an order not in whole lots (booked "rejected")."""
         return f"quantity {order.quantity} is not a multiple of the lot size {lot_size}"
 
-    def margin_reason(self, order: SimOrder, required: Decimal, user: str) -> str:
-        """The broker's text for an order beyond :attr:`margin_limit` (booked "rejected")."""
-        return f"insufficient margin: required {required:.2f}, available {self.margin_limit:.2f}"
+    def margin_reason(self, order: SimOrder, required: Decimal, available: Decimal,
+                      user: str) -> str:
+        """The broker's text for an order needing more margin than is ``available``
+        (booked "rejected"; a modify is refused with it)."""
+        return f"insufficient margin: required {required:.2f}, available {available:.2f}"
 
     def demo_login_params(self, challenge: Any) -> dict[str, str]:
         """What a user would type to answer ``challenge``: for a field named after a
@@ -175,10 +199,12 @@ class SimulatorBase:
         return self.totp_now()
 
     def reset(self) -> None:
-        """Empty the book, forget quotes, clear faults and counters (``POST /_sim/reset``).
-        Subclasses with state of their own extend it and call ``super().reset()``."""
-        self.book = OrderBook()
-        self.quotes.clear()
+        """Empty the book (orders, trades, positions), forget quotes, clear faults and
+        counters (``POST /_sim/reset``). Subclasses with state of their own extend it and
+        call ``super().reset()``."""
+        with self._market:
+            self.book = OrderBook()
+            self.quotes.clear()
         self.faults = Faults()
         self.stats = {"requests": 0, "orders": 0, "refused": 0}
         self._order_times.clear()
@@ -237,19 +263,101 @@ class SimulatorBase:
     def marks(self) -> dict[str, Decimal]:
         return {row.token: self.mark(row.token) for row in self.listings}
 
+    def move(self, token: str, price: Decimal) -> list[SimOrder]:
+        """The market in ``token`` trades at ``price``: later fills and marks follow it
+        (``quotes[token]``), and the resting orders it reaches trigger or fill
+        (:meth:`OrderBook.match`); the orders that changed.
+
+        Raises:
+            ValueError: an unknown token or a price that is not positive.
+        """
+        if token not in self.by_token or not price > 0:
+            raise ValueError(f"cannot move {token!r} to {price}")
+        with self._market:
+            self.quotes[token] = price
+            return self.book.match(token, price)
+
     def book_order(self, order: SimOrder, *, user: str = "") -> SimOrder:
         """Book an order the broker accepted, as its RMS would: not in whole lots, or
-        worth more than :attr:`margin_limit`, it is booked "rejected" with the broker's
-        reason; else it fills at :meth:`price` or rests (see :class:`OrderBook`)."""
+        needing more margin (:meth:`OrderBook.required_margin`) than is left
+        (:meth:`funds`), it is booked "rejected" with the broker's reason; else it
+        fills at :meth:`price`, rests or waits for its trigger (see :class:`OrderBook`)."""
         listing = self.by_token.get(order.token)
         lot = listing.lot_size if listing else 1
         if order.quantity % lot:
             return self.book.reject(order, self.lot_size_reason(order, lot))
         market = self.price(order.token)
-        required = order.quantity * (order.price or market)
-        if self.margin_limit is not None and required > self.margin_limit:
-            return self.book.reject(order, self.margin_reason(order, required, user))
-        return self.book.submit(order, market)
+        with self._market:
+            if self.margin_limit is not None:
+                required = self.book.required_margin(order, market)
+                available = self._headroom()
+                if required > available:
+                    return self.book.reject(
+                        order, self.margin_reason(order, required, available, user))
+            return self.book.submit(order, market)
+
+    def book_modify(self, order_id: str, *, quantity: int | None = None,
+                    price: Decimal | None = None, trigger_price: Decimal | None = None,
+                    pricetype: str | None = None, disclosed_quantity: int | None = None,
+                    user: str = "") -> SimOrder:
+        """Modify a live order (:meth:`OrderBook.modify`: it is matched again at
+        :meth:`price`), unless the change needs more margin than is left.
+
+        Raises:
+            SimRefusal: ``unknown``, ``not open``, or ``margin`` (``reason``: the
+                broker's :meth:`margin_reason`; the order is unchanged).
+        """
+        changes: dict[str, Any] = {
+            "quantity": quantity, "price": price, "trigger_price": trigger_price,
+            "pricetype": pricetype, "disclosed_quantity": disclosed_quantity}
+        with self._market:
+            order = self.book.live(order_id)
+            market = self.price(order.token)
+            if self.margin_limit is not None:
+                changed = dataclasses.replace(
+                    order, **{k: v for k, v in changes.items() if v is not None})
+                required = self.book.required_margin(changed, market)
+                available = self._headroom() + self.book.required_margin(
+                    order, order.trigger_price or order.price)
+                if required > available:
+                    raise SimRefusal("margin", order_id, order, self.margin_reason(
+                        changed, required, available, user))
+            return self.book.modify(order_id, market, **changes)
+
+    def book_cancel(self, order_id: str) -> SimOrder:
+        """Cancel a live order.
+
+        Raises:
+            SimRefusal: ``unknown`` or ``not open``.
+        """
+        with self._market:
+            return self.book.cancel(order_id)
+
+    def funds(self) -> SimFunds:
+        """The account now: cash (:attr:`margin_limit`), :attr:`collateral`, the margin
+        the book uses, and the P&L of its positions at :meth:`mark`."""
+        with self._market:
+            rows = self.book.positions(self.marks())
+            used = self.book.used_margin()
+        cash = self.margin_limit or Decimal(0)
+        realised = sum((row.realised for row in rows), Decimal(0))
+        unrealised = sum((row.unrealised for row in rows), Decimal(0))
+        return SimFunds(cash=cash, available=cash + realised - used,
+                        collateral=self.collateral, used=used, realised=realised,
+                        unrealised=unrealised)
+
+    def holdings(self) -> list[SimHolding]:
+        """The long-term holdings (:attr:`holding_seeds`), valued at :meth:`mark`."""
+        listed = {(row.exchange, row.symbol): row for row in self.listings}
+        return [SimHolding(exchange, listing.token, symbol, quantity, average,
+                           self.mark(listing.token))
+                for exchange, symbol, quantity, average in self.holding_seeds
+                if (listing := listed.get((exchange, symbol))) is not None]
+
+    def _headroom(self) -> Decimal:
+        """What a new order may still use: available cash and collateral."""
+        funds = self.funds()
+        return funds.available + funds.collateral
 
     # -- the master file -------------------------------------------------------------
     def master_listings(self) -> Iterable[Listing]:
@@ -280,6 +388,24 @@ class SimulatorBase:
         async def stats(request: Request) -> Response:
             return JSONResponse(self.stats)
 
+        async def quotes(request: Request) -> Response:
+            if request.method == "POST":
+                body = await json_object(request)
+                try:
+                    if body is None:
+                        raise ValueError("expected a JSON object of {token: price}")
+                    moves = {token: decimal_value(price) for token, price in body.items()}
+                    wrong = [t for t, p in moves.items() if t not in self.by_token or not p > 0]
+                    if wrong:
+                        raise ValueError(f"unknown tokens or prices that are not positive:"
+                                         f" {wrong}")
+                except ValueError as exc:
+                    return JSONResponse({"error": str(exc)}, status_code=400)
+                changed = [o.order_id for token, price in moves.items()
+                           for o in self.move(token, price)]
+                return JSONResponse({"changed": changed})
+            return JSONResponse({token: str(price) for token, price in self.quotes.items()})
+
         async def reset(request: Request) -> Response:
             self.reset()
             return JSONResponse({"ok": True})
@@ -300,6 +426,7 @@ class SimulatorBase:
             return JSONResponse(self.faults.as_json())
 
         return [Route("/_sim/orders", orders), Route("/_sim/stats", stats),
+                Route("/_sim/quotes", quotes, methods=["GET", "POST"]),
                 Route("/_sim/reset", reset, methods=["POST"]),
                 Route("/_sim/expire", expire, methods=["POST"]),
                 Route("/_sim/faults", faults, methods=["GET", "POST"])]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,12 +26,12 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..config import env_var
-from ..gateway import Gateway
+from ..gateway import Gateway, SettlePolicy
 from ..http import DEFAULT_TIMEOUT, BrokerClient, RetryPolicy
 from ..info import BrokerInfo
 from ..models import LoginChallenge, Session
 from ..registry import Registry
-from ..sessions import MemorySessionStore
+from ..sessions import MemorySessionStore, SessionStore
 from .browser import LoginPageError, submit_login_page
 from .simulator import DEFAULT_CALLBACK_BASE, SimulatorBase, generate_credential
 from .transport import InProcessTransport, ServerThread
@@ -154,6 +155,8 @@ def wire_all(registry: Registry, brokers: Sequence[str], *, mode: Mode = "inproc
              home: str | Path | None = None, retry: RetryPolicy | None = None,
              timeout: httpx.Timeout | None = None, pace: bool = False,
              sleep: Callable[[float], None] | None = None,
+             clock: Callable[[], dt.datetime] | None = None,
+             settle: SettlePolicy | None = None,
              callback_base: str = DEFAULT_CALLBACK_BASE) -> Iterator[dict[str, Harness]]:
     """Each of ``brokers`` wired to its simulator, all on one gateway.
 
@@ -168,6 +171,8 @@ def wire_all(registry: Registry, brokers: Sequence[str], *, mode: Mode = "inproc
         retry, timeout: the gateway's (default: 3 attempts, the core's timeouts).
         pace: pace requests to the brokers' rate limits (default off).
         sleep: the gateway's sleep (default: recorded in ``Harness.sleeps``, not slept).
+        clock, settle: the gateway's clock and :class:`SettlePolicy` (default: the real
+            time and the gateway's default policy).
         callback_base: where ``REDIRECT_URL`` points (the REST gateway's address).
     """
     with contextlib.ExitStack() as stack:
@@ -196,7 +201,7 @@ def wire_all(registry: Registry, brokers: Sequence[str], *, mode: Mode = "inproc
         sleeps: list[float] = []
         gateway = stack.enter_context(wired_gateway(
             registry, env, home=home, transports=transports, retry=retry, timeout=timeout,
-            pace=pace, sleep=sleep or sleeps.append))
+            pace=pace, sleep=sleep or sleeps.append, clock=clock, settle=settle))
         yield {broker: Harness(broker, built[broker], gateway, env, sleeps, mode, urls[broker],
                                stack.enter_context(contextlib.ExitStack()))
                for broker in brokers}
@@ -207,16 +212,22 @@ def wired_gateway(registry: Registry, environ: dict[str, str], *, home: str | Pa
                   transports: Mapping[str, httpx.BaseTransport] | None = None,
                   retry: RetryPolicy | None = None, timeout: httpx.Timeout | None = None,
                   pace: bool = False,
-                  sleep: Callable[[float], None] | None = None) -> Iterator[Gateway]:
+                  sleep: Callable[[float], None] | None = None,
+                  clock: Callable[[], dt.datetime] | None = None,
+                  settle: SettlePolicy | None = None,
+                  session_store: SessionStore | None = None) -> Iterator[Gateway]:
     """The gateway :func:`wire_all` builds, for simulators it does not run itself (one in
-    another process, reached by ``OPENALGO_<ID>_BASE_URL`` in ``environ``): ``home`` as
-    ``OPENALGO_HOME`` and its instrument cache, a memory session store, 3 attempts, the
+    another process, reached by ``OPENALGO_<ID>_BASE_URL`` in ``environ``), or for a second
+    gateway on the same ``home`` (the next start of a process: pass the first one's
+    ``session_store``, as the store on disk would give it): ``home`` as ``OPENALGO_HOME``
+    with its instrument cache and order journal, a memory session store, 3 attempts, the
     core's timeouts, no pacing unless asked; closed on exit."""
     environ["OPENALGO_HOME"] = str(home)
-    with Gateway(registry=registry, environ=environ, session_store=MemorySessionStore(),
+    with Gateway(registry=registry, environ=environ,
+                 session_store=session_store or MemorySessionStore(),
                  cache_dir=Path(home) / "cache", transports=transports,
                  retry=retry or RetryPolicy(attempts=3), timeout=timeout or DEFAULT_TIMEOUT,
-                 pace=pace, sleep=sleep or time.sleep) as gateway:
+                 pace=pace, sleep=sleep or time.sleep, clock=clock, settle=settle) as gateway:
         yield gateway
 
 

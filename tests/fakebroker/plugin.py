@@ -1,8 +1,12 @@
-"""The fake broker's hookimpls: a small JSON API, mapped onto the core contract.
+"""The fake broker's hookimpls, written by hand (no kit): a small JSON API, mapped onto
+the core contract; the reference for a broker that does not fit the kit.
 
 Login is TOTP (unattended when the secret is configured, else a code challenge the
 user answers at ``/fake/callback``); replies are read strictly, so garbage in any
-field is a typed error. The helpers take what a broken variant changes
+field is a typed error. The rest of the day (``tests/fakebroker/simulator.py``): the
+order book echoes the tag; one order's "not found" is :class:`OrderNotFoundError`;
+cancel and modify are sent as orders (never resent) and the broker's refusal is
+:class:`OrderRejectedError`. The helpers take what a broken variant changes
 (``tests/fakebroker/broken.py``) as arguments.
 """
 
@@ -12,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -24,23 +29,30 @@ from openalgo_core import (
     CredentialField,
     Credentials,
     Exchange,
+    Funds,
+    Holding,
     Instrument,
     InstrumentIndex,
     LoginChallenge,
+    Order,
+    OrderNotFoundError,
     OrderReceipt,
     OrderRejectedError,
     OrderRequest,
+    OrderStatus,
     OrderStatusUnknownError,
     Position,
     RateLimit,
     Session,
     SessionExpiredError,
+    Trade,
     hookimpl,
     new_session,
     parse_json,
 )
 from openalgo_core.http import RequestKind
 from openalgo_core.kit.rows import Row, csv_rows
+from openalgo_core.models import IST
 
 INFO = BrokerInfo(
     id="fake", display_name="Fake Broker",
@@ -56,7 +68,12 @@ INFO = BrokerInfo(
 
 CODE = re.compile(r"[0-9]{6}")
 PRODUCTS = {"MIS": "MIS", "CNC": "CNC", "NRML": "NRML"}
+SIDES = {"BUY": "BUY", "SELL": "SELL"}
+TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "SL": "SL", "SL-M": "SL-M"}
 EXCHANGES = {str(name): str(name) for name in INFO.exchanges}
+STATUSES = {"OPEN": OrderStatus.OPEN, "TRIGGER_PENDING": OrderStatus.TRIGGER_PENDING,
+            "FILLED": OrderStatus.COMPLETE, "CANCELLED": OrderStatus.CANCELLED,
+            "REJECTED": OrderStatus.REJECTED}
 _TOKEN = re.compile(r"[!-~]{8,512}")  # printable ASCII, no spaces: safe in a header
 
 
@@ -102,21 +119,137 @@ def order_payload(order: OrderRequest, instrument: Instrument) -> dict[str, Any]
 
 def send_order(order: OrderRequest, session: Session, client: BrokerClient,
                payload: Mapping[str, Any], *, kind: RequestKind = "order") -> OrderReceipt:
-    response = client.request(
-        "POST", client.url("api", "/api/orders"), kind=kind, tag=order.tag, json=payload,
-        headers={"Authorization": f"Bearer {session.access_token.get_secret_value()}"})
+    response = client.request("POST", client.url("api", "/api/orders"), kind=kind,
+                              tag=order.tag, json=payload, headers=auth(session))
+    order_id, data = acknowledged(response, order.tag)
+    return OrderReceipt(broker="fake", order_id=order_id, tag=order.tag, raw=data)
+
+
+def acknowledged(response: httpx.Response, tag: str) -> tuple[str, dict[str, Any]]:
+    """The order id in the reply to an order, cancel or modify, and the reply.
+
+    Raises:
+        OrderRejectedError: the broker's refusal (its code and message).
+        OrderStatusUnknownError: the reply cannot be read (the order ``tag`` may be live).
+        SessionExpiredError: the session is gone.
+    """
     try:
         data = reply_object(response)
         row = Row(data, what="order reply", broker="fake")
         if not row.flag("ok"):
             raise OrderRejectedError(row.text("message", "refused"), code=row.text("code", ""),
-                                     broker="fake", raw=response.content)
-        order_id = row.text("order_id")
+                                     broker="fake", raw=response.content,
+                                     status_code=response.status_code)
+        return row.text("order_id"), data
     except (OrderRejectedError, SessionExpiredError, OrderStatusUnknownError):
         raise
     except BrokerResponseError as exc:
         raise OrderStatusUnknownError(f"unreadable reply to an order: {exc}", broker="fake",
-                                      tag=order.tag, raw=response.content) from None
+                                      tag=tag, raw=response.content) from None
+
+
+def auth(session: Session) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session.access_token.get_secret_value()}"}
+
+
+def order_path(order_id: str) -> str:
+    """One order's path (the id quoted: it comes from a caller)."""
+    return "/api/orders/" + quote(order_id, safe="")
+
+
+def read(client: BrokerClient, session: Session, path: str, *,
+         order_id: str | None = None) -> Row:
+    """A read's reply: ``ok``, else :class:`BrokerResponseError` with the broker's words
+    (:class:`OrderNotFoundError` when the read of order ``order_id`` finds none)."""
+    response = client.request("GET", client.url("api", path), kind="read",
+                              headers=auth(session))
+    row = Row(reply_object(response), what="reply", broker="fake")
+    if not row.flag("ok"):
+        if order_id is not None and row.text("code", "") == "NOT_FOUND":
+            raise OrderNotFoundError(order_id, broker="fake", raw=response.content,
+                                     status_code=response.status_code)
+        raise BrokerResponseError(f"{path}: {row.text('message', 'refused')}", broker="fake",
+                                  raw=response.content, status_code=response.status_code)
+    return row
+
+
+def rows(reply: Row, what: str) -> list[Row]:
+    """The reply's ``rows``, each a :class:`Row` (a reply without a list is unreadable)."""
+    found = reply.data.get("rows")
+    if not isinstance(found, list):
+        raise reply.fail("rows", "is not a list")
+    return [Row(raw, what=what, broker="fake") for raw in found]
+
+
+def instrument_of(row: Row, instruments: InstrumentIndex) -> Instrument:
+    inst = instruments.by_token(row.text("token"), row.lookup("exchange", EXCHANGES))
+    if inst is None:
+        raise row.fail("token", "names no instrument of the master contract")
+    return inst
+
+
+def timestamp(row: Row, field: str) -> dt.datetime | None:
+    """An ISO 8601 time (IST when it has no offset); None when absent."""
+    if not row.has(field):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(row.text(field))
+    except ValueError:
+        raise row.fail(field, "is not an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=IST)
+
+
+def read_order(row: Row, instruments: InstrumentIndex) -> Order:
+    inst = instrument_of(row, instruments)
+    return Order(broker="fake", order_id=row.text("order_id"), symbol=inst.symbol,
+                 exchange=inst.exchange, action=row.lookup("side", SIDES),
+                 quantity=row.whole("qty"), pricetype=row.lookup("type", TYPES),
+                 product=row.lookup("product", PRODUCTS), price=row.decimal("price"),
+                 trigger_price=row.decimal("trigger"), status=row.lookup("status", STATUSES),
+                 filled_quantity=row.whole("filled"), average_price=row.decimal("avg"),
+                 reason=row.text("reason", ""), tag=row.text("tag", "") or None,
+                 timestamp=timestamp(row, "time"), raw=dict(row.data))
+
+
+def read_trade(row: Row, instruments: InstrumentIndex) -> Trade:
+    inst = instrument_of(row, instruments)
+    quantity, price = row.whole("qty"), row.decimal("price")
+    return Trade(broker="fake", order_id=row.text("order_id"), trade_id=row.text("trade_id"),
+                 symbol=inst.symbol, exchange=inst.exchange, action=row.lookup("side", SIDES),
+                 product=row.lookup("product", PRODUCTS), quantity=quantity,
+                 average_price=price, trade_value=price * quantity,
+                 timestamp=timestamp(row, "time"))
+
+
+def read_holding(row: Row, instruments: InstrumentIndex) -> Holding:
+    """A holding; the fake sends no P&L: it is (ltp - average) x quantity."""
+    inst = instrument_of(row, instruments)
+    quantity, average, ltp = row.whole("qty"), row.decimal("avg"), row.decimal("ltp")
+    return Holding(symbol=inst.symbol, exchange=inst.exchange, quantity=quantity,
+                   average_price=average, ltp=ltp, pnl=(ltp - average) * quantity)
+
+
+def read_funds(reply: Row) -> Funds:
+    row = Row(reply.data.get("funds"), what="funds", broker="fake")
+    return Funds(broker="fake", available_cash=row.decimal("available"),
+                 collateral=row.decimal("collateral"), used_margin=row.decimal("used"),
+                 realised_pnl=row.decimal("realised"),
+                 unrealised_pnl=row.decimal("unrealised"))
+
+
+def change_payload(change: OrderRequest) -> dict[str, Any]:
+    """A modify's body: the order as it should stand."""
+    return {"qty": change.quantity, "type": change.pricetype.value,
+            "price": str(change.price), "trigger": str(change.trigger_price)}
+
+
+def send_change(method: str, order: Order, session: Session, client: BrokerClient,
+                payload: Mapping[str, Any] | None = None) -> OrderReceipt:
+    """A cancel (``DELETE``) or modify (``PUT``), sent as an order: never resent."""
+    tag = order.tag or order.order_id
+    response = client.request(method, client.url("api", order_path(order.order_id)),
+                              kind="order", tag=tag, json=payload, headers=auth(session))
+    order_id, data = acknowledged(response, tag)
     return OrderReceipt(broker="fake", order_id=order_id, tag=order.tag, raw=data)
 
 
@@ -195,10 +328,57 @@ def place_order(order: OrderRequest, instrument: Instrument, session: Session,
 @hookimpl
 def fetch_positions(session: Session, client: BrokerClient,
                     instruments: InstrumentIndex) -> list[Position]:
-    response = client.request(
-        "GET", client.url("api", "/api/positions"), kind="read",
-        headers={"Authorization": f"Bearer {session.access_token.get_secret_value()}"})
+    response = client.request("GET", client.url("api", "/api/positions"), kind="read",
+                              headers=auth(session))
     return read_positions(response, instruments)
+
+
+@hookimpl
+def fetch_order_book(session: Session, client: BrokerClient,
+                     instruments: InstrumentIndex) -> list[Order]:
+    reply = read(client, session, "/api/orders")
+    return [read_order(row, instruments) for row in rows(reply, "order row")]
+
+
+@hookimpl
+def fetch_order(order_id: str, session: Session, client: BrokerClient,
+                instruments: InstrumentIndex) -> Order:
+    reply = read(client, session, order_path(order_id), order_id=order_id)
+    order = read_order(Row(reply.data.get("order"), what="order row", broker="fake"),
+                       instruments)
+    if order.order_id != order_id:
+        raise reply.fail("order", f"is another order's row ({order.order_id[:40]!r})")
+    return order
+
+
+@hookimpl
+def cancel_order(order: Order, session: Session, client: BrokerClient) -> OrderReceipt:
+    return send_change("DELETE", order, session, client)
+
+
+@hookimpl
+def modify_order(order: Order, change: OrderRequest, session: Session,
+                 client: BrokerClient) -> OrderReceipt:
+    return send_change("PUT", order, session, client, change_payload(change))
+
+
+@hookimpl
+def fetch_trade_book(session: Session, client: BrokerClient,
+                     instruments: InstrumentIndex) -> list[Trade]:
+    reply = read(client, session, "/api/trades")
+    return [read_trade(row, instruments) for row in rows(reply, "trade row")]
+
+
+@hookimpl
+def fetch_funds(session: Session, client: BrokerClient) -> Funds:
+    return read_funds(read(client, session, "/api/funds"))
+
+
+@hookimpl
+def fetch_holdings(session: Session, client: BrokerClient,
+                   instruments: InstrumentIndex) -> list[Holding]:
+    reply = read(client, session, "/api/holdings")
+    return [read_holding(row, instruments) for row in rows(reply, "holding row")]
 
 
 @hookimpl

@@ -3,13 +3,21 @@
 ``start_login`` asks the broker to text a code and keeps its ``request_id`` in the
 challenge; ``finish_login`` sends the typed code back with the checksum
 ``ac = sha256(request_id + otp + API_SECRET)``. Sessions ride in a raw ``Authorization``
-header (no ``Bearer``); orders are form-encoded ``jData``; an empty position book is the
-broker's "no data" error, and positions carry amounts, not P&L; the master is a JSON
-array in the broker's own trading symbols.
+header (no ``Bearer``); orders, cancels (``on``), modifies (``no``) and the funds query
+are form-encoded ``jData``; an empty book (orders, trades, positions) is the broker's
+"no data" error, and positions carry amounts, not P&L; statuses are three-letter codes;
+one order is found in the order book (the broker has no call for one); the master is a
+JSON array in the broker's own trading symbols.
+
+**Holdings are unsupported**: this broker's API offers no holdings call, so
+``fetch_holdings`` answers :class:`~openalgo_core.errors.UnsupportedOperationError`
+(the kit's default for a ``holdings_call`` not supplied): the end-to-end case of an
+operation a broker truly lacks.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -23,11 +31,15 @@ from openalgo_core import (
     CredentialField,
     Credentials,
     Exchange,
+    Funds,
     Instrument,
     InstrumentIndex,
+    Order,
     OrderRequest,
+    OrderStatus,
     Position,
     Session,
+    Trade,
 )
 from openalgo_core.http import ProgressCallback
 from openalgo_core.kit import (
@@ -43,6 +55,7 @@ from openalgo_core.kit import (
     equity_symbol,
     json_array,
 )
+from openalgo_core.models import IST
 
 INFO = BrokerInfo(
     id="fakeotp", display_name="Fake OTP Broker",
@@ -56,9 +69,16 @@ INFO = BrokerInfo(
     core_api=CORE_API)
 
 SIDES = {"BUY": "B", "SELL": "S"}
+SIDES_BACK = {code: side for side, code in SIDES.items()}
 TYPES = {"MARKET": "MKT", "LIMIT": "L", "SL": "SL", "SL-M": "SL-M"}
+TYPES_BACK = {code: kind for kind, code in TYPES.items()}
 SEGMENTS = {"nse_cm": "NSE", "bse_cm": "BSE", "nse_fo": "NFO", "nse_idx": "NSE_INDEX"}
 PRODUCTS = {"MIS": "MIS", "CNC": "CNC", "NRML": "NRML"}
+STATUSES = {"OPN": OrderStatus.OPEN, "TRG": OrderStatus.TRIGGER_PENDING,
+            "CMP": OrderStatus.COMPLETE, "CAN": OrderStatus.CANCELLED,
+            "REJ": OrderStatus.REJECTED}
+#: the broker's time stamps (IST)
+TIME = "%d-%b-%Y %H:%M:%S"
 
 
 class FakeOtpBroker(RestBroker):
@@ -109,9 +129,7 @@ class FakeOtpBroker(RestBroker):
 
     def position(self, row: Row, instruments: InstrumentIndex) -> Position:
         """Net quantity, the open side's average, and P&L = sold - bought + net x ltp."""
-        inst = instruments.by_token(row.text("tok"), row.text("exSeg"))
-        if inst is None:
-            raise row.fail("tok", "names no instrument of the master contract")
+        inst = _instrument(row, instruments)
         bought, sold = row.whole("flBuyQty"), row.whole("flSellQty")
         if bought < 0 or sold < 0:
             raise row.fail("flBuyQty", "or flSellQty is negative")
@@ -122,6 +140,56 @@ class FakeOtpBroker(RestBroker):
                         product=row.lookup("prod", PRODUCTS), quantity=net,
                         average_price=average.quantize(Decimal("0.01")), ltp=ltp,
                         pnl=got - spent + net * ltp)
+
+    def order_book_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/v1/orders")
+
+    def order_row(self, row: Row, instruments: InstrumentIndex) -> Order:
+        inst = _instrument(row, instruments)
+        return Order(
+            broker=self.broker, order_id=row.text("nOrdNo"), symbol=inst.symbol,
+            exchange=inst.exchange, action=row.lookup("trnsTp", SIDES_BACK),
+            quantity=row.whole("qty"), pricetype=row.lookup("prcTp", TYPES_BACK),
+            product=row.lookup("prod", PRODUCTS), price=row.decimal("prc"),
+            trigger_price=row.decimal("trgPrc"), status=row.lookup("ordSt", STATUSES),
+            filled_quantity=row.whole("fldQty"), average_price=row.decimal("avgPrc"),
+            reason=row.text("rejRsn", ""), tag=row.text("rt", "") or None,
+            timestamp=_time(row, "ordDtTm"), raw=row.data)
+
+    def cancel_call(self, order: Order, credentials: Credentials) -> Call:
+        return Call("POST", "api", "/v1/orders/cancel",
+                    form={"jData": json.dumps({"on": order.order_id})})
+
+    def modify_call(self, order: Order, change: OrderRequest, instrument: Instrument,
+                    credentials: Credentials) -> Call:
+        return Call("POST", "api", "/v1/orders/modify", form={"jData": json.dumps({
+            "no": order.order_id, "tk": instrument.token, "qt": str(change.quantity),
+            "pt": TYPES[change.pricetype], "pr": str(change.price),
+            "tp": str(change.trigger_price)})})
+
+    def trade_book_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/v1/trades")
+
+    def trade_row(self, row: Row, instruments: InstrumentIndex) -> Trade:
+        inst = _instrument(row, instruments)
+        quantity, price = row.whole("fldQty"), row.decimal("avgPrc")
+        return Trade(broker=self.broker, order_id=row.text("nOrdNo"), trade_id=row.text("flId"),
+                     symbol=inst.symbol, exchange=inst.exchange,
+                     action=row.lookup("trnsTp", SIDES_BACK),
+                     product=row.lookup("prod", PRODUCTS), quantity=quantity,
+                     average_price=price, trade_value=price * quantity,
+                     timestamp=_time(row, "flDtTm"))
+
+    def funds_call(self, credentials: Credentials) -> Call:
+        return Call("POST", "api", "/v1/limits", form={"jData": json.dumps(
+            {"seg": "ALL", "exch": "ALL", "prod": "ALL"})})
+
+    def funds_row(self, row: Row) -> Funds:
+        return Funds(broker=self.broker, available_cash=row.decimal("Net"),
+                     collateral=row.decimal("CollateralValue"),
+                     used_margin=row.decimal("MarginUsed"),
+                     realised_pnl=row.decimal("RealizedMtomPrsnt"),
+                     unrealised_pnl=row.decimal("UnrealizedMtomPrsnt"))
 
     def master(self, client: BrokerClient, progress: ProgressCallback,
                session: Session | None) -> list[Instrument]:
@@ -147,6 +215,22 @@ class FakeOtpBroker(RestBroker):
         with InstrumentBuilder(self.broker) as build:
             build.each(rows, read)
         return build.result()
+
+
+def _instrument(row: Row, instruments: InstrumentIndex) -> Instrument:
+    inst = instruments.by_token(row.text("tok"), row.text("exSeg"))
+    if inst is None:
+        raise row.fail("tok", "names no instrument of the master contract")
+    return inst
+
+
+def _time(row: Row, field: str) -> dt.datetime | None:
+    if not row.has(field):
+        return None
+    try:
+        return dt.datetime.strptime(row.text(field), TIME).replace(tzinfo=IST)
+    except ValueError:
+        raise row.fail(field, "is not a time like 01-Dec-2025 09:15:00") from None
 
 
 hooks = KitHooks(INFO, broker=f"{__name__}:FakeOtpBroker",

@@ -4,8 +4,13 @@ The broker's login page sends the browser back to ``REDIRECT_URL?apisession=<tok
 without our state; ``finish_login`` trades that token for a session at
 ``customerdetails`` (a GET with a JSON body). Every body is compact JSON, on GET too;
 once logged in, ``prepare`` signs each call: ``sha256(timestamp + body + secret)``.
-Replies are ``{"Success": ..., "Status": ..., "Error": ...}``; the master is a zip of
-per-exchange CSV files with quoted, space-padded header names.
+Replies are ``{"Success": ..., "Status": ..., "Error": ...}``; an empty book is Status 500
+"No Data Found" (``Replies.empty``) and an unknown order "Order not found"
+(``Replies.not_found``). Orders live at ``/order``: ``GET`` the book (or, with an
+``order_id``, a list of that one order: :meth:`RestBroker.order_status_call`), ``PUT``
+modify, ``DELETE`` cancel; a row's filled quantity is what is neither pending nor
+cancelled. Funds show the allocated equity and what trades block; the master is a zip
+of per-exchange CSV files with quoted, space-padded header names.
 """
 
 from __future__ import annotations
@@ -25,11 +30,16 @@ from openalgo_core import (
     CredentialField,
     Credentials,
     Exchange,
+    Funds,
+    Holding,
     Instrument,
     InstrumentIndex,
+    Order,
     OrderRequest,
+    OrderStatus,
     Position,
     Session,
+    Trade,
 )
 from openalgo_core.http import ProgressCallback
 from openalgo_core.kit import (
@@ -45,6 +55,7 @@ from openalgo_core.kit import (
     csv_rows,
     unzip,
 )
+from openalgo_core.models import IST
 
 INFO = BrokerInfo(
     id="fakeredirect", display_name="Fake Redirect Broker",
@@ -60,6 +71,13 @@ INFO = BrokerInfo(
 
 PRODUCTS = {"MIS": "intraday", "CNC": "cash", "NRML": "margin"}
 PRODUCTS_BACK = {code: product for product, code in PRODUCTS.items()}
+SIDES_BACK = {"buy": "BUY", "sell": "SELL"}
+TYPES_BACK = {"market": "MARKET", "limit": "LIMIT", "sl": "SL", "sl-m": "SL-M"}
+STATUSES = {"Ordered": OrderStatus.OPEN, "Trigger Pending": OrderStatus.TRIGGER_PENDING,
+            "Executed": OrderStatus.COMPLETE, "Cancelled": OrderStatus.CANCELLED,
+            "Rejected": OrderStatus.REJECTED}
+#: the broker's time stamps (IST)
+TIME = "%d-%b-%Y %H:%M:%S"
 #: the master's members and the exchange of their rows (Series "0": an index)
 MASTER_FILES = {"NSEScripMaster.txt": "NSE", "BSEScripMaster.txt": "BSE",
                 "FONSEScripMaster.txt": "NFO"}
@@ -71,7 +89,9 @@ class FakeRedirectBroker(RestBroker):
         broker=INFO.id,
         envelopes=(Envelope(status="Status", ok=("200",), failed=("500", "5"),
                             message=("Error",), data="Success"),),
-        session_expired=Codes(messages=("session key is expired",)))
+        session_expired=Codes(messages=("session key is expired",)),
+        empty=Codes(messages=("no data found",)),
+        not_found=Codes(messages=("order not found",)))
     order_id_at = ("Success.order_id",)
     redirect_param = "apisession"
 
@@ -120,14 +140,81 @@ class FakeRedirectBroker(RestBroker):
         return Call("GET", "api", "/portfoliopositions")
 
     def position(self, row: Row, instruments: InstrumentIndex) -> Position:
-        inst = instruments.by_token(row.text("stock_token"), row.text("exchange_code"))
-        if inst is None:
-            raise row.fail("stock_token", "names no instrument of the master contract")
+        inst = _instrument(row, instruments)
         return Position(
             symbol=inst.symbol, exchange=inst.exchange,
             product=row.lookup("product", PRODUCTS_BACK), quantity=row.whole("quantity"),
             average_price=row.decimal("average_price"), ltp=row.decimal("ltp"),
             pnl=row.decimal("booked_profit_loss") + row.decimal("unrealized_pnl"))
+
+    def order_book_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/order")
+
+    def order_status_call(self, order_id: str, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/order", json={"order_id": order_id})
+
+    def order_row(self, row: Row, instruments: InstrumentIndex) -> Order:
+        inst = _instrument(row, instruments)
+        quantity = row.whole("quantity")
+        filled = quantity - row.whole("pending_quantity") - row.whole("cancelled_quantity")
+        if filled < 0:
+            raise row.fail("pending_quantity", "and cancelled_quantity exceed the quantity")
+        return Order(
+            broker=self.broker, order_id=row.text("order_id"), symbol=inst.symbol,
+            exchange=inst.exchange, action=row.lookup("action", SIDES_BACK),
+            quantity=quantity, pricetype=row.lookup("order_type", TYPES_BACK),
+            product=row.lookup("product", PRODUCTS_BACK), price=row.decimal("price"),
+            trigger_price=row.decimal("stoploss"), status=row.lookup("status", STATUSES),
+            filled_quantity=filled, average_price=row.decimal("average_price"),
+            reason=row.text("rejection_reason", ""), tag=row.text("user_remark", "") or None,
+            timestamp=_time(row, "order_datetime"), raw=row.data)
+
+    def cancel_call(self, order: Order, credentials: Credentials) -> Call:
+        return Call("DELETE", "api", "/order", json={
+            "order_id": order.order_id, "exchange_code": _segment(order)})
+
+    def modify_call(self, order: Order, change: OrderRequest, instrument: Instrument,
+                    credentials: Credentials) -> Call:
+        return Call("PUT", "api", "/order", json={
+            "order_id": order.order_id, "exchange_code": instrument.broker_exchange,
+            "order_type": change.pricetype.lower(), "quantity": str(change.quantity),
+            "price": str(change.price), "stoploss": str(change.trigger_price)})
+
+    def trade_book_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/trades")
+
+    def trade_row(self, row: Row, instruments: InstrumentIndex) -> Trade:
+        inst = _instrument(row, instruments)
+        quantity, price = row.whole("quantity"), row.decimal("execution_price")
+        return Trade(broker=self.broker, order_id=row.text("order_id"),
+                     trade_id=row.text("exchange_trade_id"), symbol=inst.symbol,
+                     exchange=inst.exchange, action=row.lookup("action", SIDES_BACK),
+                     product=row.lookup("product", PRODUCTS_BACK), quantity=quantity,
+                     average_price=price, trade_value=price * quantity,
+                     timestamp=_time(row, "trade_datetime"))
+
+    def funds_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/funds")
+
+    def funds_row(self, row: Row) -> Funds:
+        """Available = the equity allocated to trading less what trades block."""
+        blocked = row.decimal("block_by_trade_equity")
+        return Funds(broker=self.broker,
+                     available_cash=row.decimal("allocated_equity") - blocked,
+                     collateral=row.decimal("limit_from_collateral"), used_margin=blocked,
+                     realised_pnl=row.decimal("booked_profit_loss"),
+                     unrealised_pnl=row.decimal("unrealized_pnl"))
+
+    def holdings_call(self, credentials: Credentials) -> Call:
+        return Call("GET", "api", "/portfolioholdings")
+
+    def holding_row(self, row: Row, instruments: InstrumentIndex) -> Holding:
+        """No P&L in the row: (current market price - average) x quantity."""
+        inst = _instrument(row, instruments)
+        quantity, average = row.whole("quantity"), row.decimal("average_price")
+        ltp = row.decimal("current_market_price")
+        return Holding(symbol=inst.symbol, exchange=inst.exchange, quantity=quantity,
+                       average_price=average, ltp=ltp, pnl=(ltp - average) * quantity)
 
     def master(self, client: BrokerClient, progress: ProgressCallback,
                session: Session | None) -> list[Instrument]:
@@ -140,6 +227,28 @@ class FakeRedirectBroker(RestBroker):
                 build.each(csv_rows(files[name], what=f"{name} row", broker=self.broker),
                            functools.partial(_read, build, exchange))
         return build.result()
+
+
+def _instrument(row: Row, instruments: InstrumentIndex) -> Instrument:
+    inst = instruments.by_token(row.text("stock_token"), row.text("exchange_code"))
+    if inst is None:
+        raise row.fail("stock_token", "names no instrument of the master contract")
+    return inst
+
+
+def _segment(order: Order) -> str:
+    """The exchange code the book row named (the cancel must repeat it)."""
+    code = order.raw.get("exchange_code") if isinstance(order.raw, Mapping) else None
+    return code if isinstance(code, str) and code else order.exchange.value
+
+
+def _time(row: Row, field: str) -> dt.datetime | None:
+    if not row.has(field):
+        return None
+    try:
+        return dt.datetime.strptime(row.text(field), TIME).replace(tzinfo=IST)
+    except ValueError:
+        raise row.fail(field, "is not a time like 01-Dec-2025 09:15:00") from None
 
 
 def _expiry(text: str) -> dt.date:

@@ -1,8 +1,11 @@
 """The redirect broker's server: a login page at ``/apiuser/login`` that redirects to
-``REDIRECT_URL?apisession=...``, signed API calls, a zip of per-exchange CSV masters."""
+``REDIRECT_URL?apisession=...``, signed API calls (orders at ``/order``: POST place,
+GET the book or one order, PUT modify, DELETE cancel; trades, funds, portfolio holdings
+and positions), "No Data Found" for an empty book, a zip of per-exchange CSV masters."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import secrets
@@ -16,13 +19,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from openalgo_core.testing import Listing, SimOrder, SimulatorBase
+from openalgo_core.models import IST
+from openalgo_core.testing import Listing, SimOrder, SimRefusal, SimulatorBase
 from openalgo_core.testing.parsing import decimal_value, json_object, whole_value
 
 API = "/breezeapi/api/v1"
 PRODUCTS = {"intraday": "MIS", "cash": "CNC", "margin": "NRML"}
 PRODUCT_CODES = {value: key for key, value in PRODUCTS.items()}
 TYPES = {"market": "MARKET", "limit": "LIMIT", "sl": "SL", "sl-m": "SL-M"}
+TYPE_CODES = {kind: code for code, kind in TYPES.items()}
+STATUSES = {"open": "Ordered", "trigger pending": "Trigger Pending", "complete": "Executed",
+            "cancelled": "Cancelled", "rejected": "Rejected"}
+TIME = "%d-%b-%Y %H:%M:%S"
 #: the master's file for each exchange, and its header as ICICI writes it
 _CASH = 'Token, "ShortName", "Series", "CompanyName", "ExchangeCode", "LotSize", "TickSize"'
 _FO = ('"Token","ShortName","Series","ExpiryDate","StrikePrice","OptionType","LotSize",'
@@ -40,6 +48,37 @@ PAGE = """<!doctype html><title>Fake Redirect Broker: log in</title>
 
 def _envelope(success: Any = None, status: int = 200, error: str | None = None) -> JSONResponse:
     return JSONResponse({"Success": success, "Status": status, "Error": error})
+
+
+def _rows(rows: list[dict[str, Any]]) -> JSONResponse:
+    """A book: its rows, or the broker's "No Data Found" when there are none."""
+    return _envelope(rows) if rows else _envelope(status=500, error="No Data Found")
+
+
+def _time(when: dt.datetime) -> str:
+    return when.astimezone(IST).strftime(TIME)
+
+
+def _order_row(o: SimOrder) -> dict[str, Any]:
+    live = o.status in ("open", "trigger pending")
+    unfilled = o.quantity - o.filled
+    return {"order_id": o.order_id, "stock_token": o.token, "exchange_code": o.exchange,
+            "action": o.side.lower(), "quantity": str(o.quantity),
+            "order_type": TYPE_CODES[o.pricetype], "product": PRODUCT_CODES[o.product],
+            "price": str(o.price), "stoploss": str(o.trigger_price),
+            "status": STATUSES[o.status], "pending_quantity": str(unfilled if live else 0),
+            "cancelled_quantity": str(0 if live else unfilled),
+            "average_price": str(o.average_price), "rejection_reason": o.reason,
+            "user_remark": o.tag, "order_datetime": _time(o.updated_at or o.created_at)}
+
+
+def _refusal(refusal: SimRefusal) -> JSONResponse:
+    """The broker's refusal of a cancel or modify."""
+    if refusal.why == "unknown":
+        return _envelope(status=500, error="Order not found")
+    if refusal.why == "margin":
+        return _envelope(status=500, error=refusal.reason)
+    return _envelope(status=500, error="Order is not in open status")
 
 
 def _master_row(r: Listing) -> list[Any]:
@@ -73,7 +112,13 @@ class FakeRedirectSimulator(SimulatorBase):
         return [Route("/apiuser/login", self.login_page, methods=["GET"]),
                 Route("/apiuser/login", self.log_in, methods=["POST"]),
                 Route(API + "/customerdetails", self.customer_details, methods=["GET"]),
-                Route(API + "/order", self.order, methods=["POST"]),
+                Route(API + "/order", self.orders, methods=["GET"]),
+                Route(API + "/order", self.modify, methods=["PUT"]),
+                Route(API + "/order", self.cancel, methods=["DELETE"]),
+                Route(API + "/order", self.order, methods=["POST"]),  # last: the fast path
+                Route(API + "/trades", self.trades, methods=["GET"]),
+                Route(API + "/funds", self.funds_reply, methods=["GET"]),
+                Route(API + "/portfolioholdings", self.holdings_reply, methods=["GET"]),
                 Route(API + "/portfoliopositions", self.positions, methods=["GET"])]
 
     def demo_login_params(self, challenge: Any) -> dict[str, str]:
@@ -163,6 +208,80 @@ class FakeRedirectSimulator(SimulatorBase):
              "average_price": f"{p.average_price:.2f}", "ltp": str(p.ltp),
              "booked_profit_loss": f"{p.realised:.2f}", "unrealized_pnl": f"{p.unrealised:.2f}"}
             for p in self.book.positions(self.marks())])
+
+    async def orders(self, request: Request) -> Response:
+        """The book, or (``order_id`` in the body) a list of that one order."""
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        wanted = (signed[1] or {}).get("order_id")
+        if wanted is None:
+            return _rows([_order_row(o) for o in list(self.book.orders.values())])
+        order = self.book.orders.get(str(wanted))
+        if order is None:
+            return _envelope(status=500, error="Order not found")
+        return _envelope([_order_row(order)])
+
+    async def modify(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        user, body = signed
+        try:
+            if body is None:
+                raise TypeError("not a JSON object")
+            order_id, quantity = str(body["order_id"]), whole_value(body["quantity"])
+            pricetype, price = TYPES[body["order_type"]], decimal_value(body["price"])
+            trigger = decimal_value(body["stoploss"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return _envelope(status=500, error=f"invalid modify: {type(exc).__name__}")
+        try:
+            self.book_modify(order_id, quantity=quantity, pricetype=pricetype, price=price,
+                             trigger_price=trigger, user=user)
+        except SimRefusal as refusal:
+            return _refusal(refusal)
+        return _envelope({"order_id": order_id, "message": "Successfully Modified"})
+
+    async def cancel(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        order_id = str((signed[1] or {}).get("order_id"))
+        try:
+            self.book_cancel(order_id)
+        except SimRefusal as refusal:
+            return _refusal(refusal)
+        return _envelope({"order_id": order_id, "message": "Successfully Cancelled"})
+
+    async def trades(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        return _rows([{"order_id": t.order_id, "exchange_trade_id": t.trade_id,
+                       "stock_token": t.token, "exchange_code": t.exchange,
+                       "action": t.side.lower(), "product": PRODUCT_CODES[t.product],
+                       "quantity": str(t.quantity), "execution_price": str(t.price),
+                       "trade_datetime": _time(t.time)} for t in list(self.book.trades)])
+
+    async def funds_reply(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        f = self.funds()
+        return _envelope({"total_bank_balance": f"{f.cash:.2f}",
+                          "allocated_equity": f"{f.cash + f.realised:.2f}",
+                          "block_by_trade_equity": f"{f.used:.2f}",
+                          "limit_from_collateral": f"{f.collateral:.2f}",
+                          "booked_profit_loss": f"{f.realised:.2f}",
+                          "unrealized_pnl": f"{f.unrealised:.2f}"})
+
+    async def holdings_reply(self, request: Request) -> Response:
+        signed = await self._signed(request)
+        if isinstance(signed, Response):
+            return signed
+        return _rows([{"stock_token": h.token, "exchange_code": h.exchange,
+                       "quantity": str(h.quantity), "average_price": f"{h.average_price:.2f}",
+                       "current_market_price": f"{h.ltp:.2f}"} for h in self.holdings()])
 
     def reset(self) -> None:
         super().reset()

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import pytest
 
 from ...codes import PriceType, Product
-from ...models import LoginChallenge, Session
+from ...errors import UnsupportedOperationError
+from ...http import request_meta
+from ...models import Instrument, LoginChallenge, Session
 from ..faults import Faults
 from ..universe import future_symbol, monthly_expiry
 from ..wiring import Harness, Mode, wire
 
-__all__ = ["ConformanceBase", "Outcome", "outcome", "sent"]
+__all__ = ["Clock", "ConformanceBase", "Outcome", "failure", "kinds", "outcome", "sent"]
 
 Outcome = tuple[Any, BaseException | None]
+_T = TypeVar("_T")
 
 
 class ConformanceBase:
@@ -35,6 +42,12 @@ class ConformanceBase:
     #: the modes they run in (the bytes are the same over a socket).
     garbage_examples: ClassVar[int] = 25
     garbage_modes: ClassVar[tuple[Mode, ...]] = ("inprocess",)
+    #: whether the rows of the broker's order book carry the tag each order was sent with
+    #: (set False for a broker whose book does not, as its README says: the gateway then
+    #: cannot settle an unknown outcome, which stays unknown)
+    book_carries_tags: ClassVar[bool] = True
+    #: an order id the broker cannot know
+    unknown_order_id: ClassVar[str] = "990000000000001"
 
     # -- fixtures ----------------------------------------------------------------
     @pytest.fixture
@@ -117,17 +130,103 @@ class ConformanceBase:
     def clear_faults(self, harness: Harness) -> None:
         harness.sim.faults = Faults()
 
+    def supported(self, call: Callable[[], _T]) -> _T:
+        """``call()``; a broker answering :class:`UnsupportedOperationError` passes the
+        check by skipping it with that reason."""
+        try:
+            return call()
+        except UnsupportedOperationError as exc:
+            pytest.skip(f"unsupported: {exc}")
+
+    def hook(self, harness: Harness, name: str, **arguments: Any) -> Any:
+        """Call the plugin's hook ``name`` itself, past the gateway's own checks, with a
+        live session and the broker's credentials and client."""
+        gateway, broker = harness.gateway, harness.broker
+        return gateway.registry.call(broker, name, session=gateway.session(broker),
+                                     credentials=gateway.credentials(broker),
+                                     client=gateway.client(broker), **arguments)
+
+    def market(self, harness: Harness) -> tuple[Instrument, Decimal]:
+        """The cash instrument and its market price now, on its tick."""
+        instrument = harness.gateway.resolve(harness.broker, *self.cash_symbol)
+        tick = instrument.tick_size
+        return instrument, (harness.sim.price(instrument.token) / tick).to_integral_value() * tick
+
+    def resting_limit(self, harness: Harness, ticks: int = 10, **overrides: Any
+                      ) -> dict[str, Any]:
+        """A BUY LIMIT ``ticks`` below the market, in whole lots: it rests open."""
+        self.needs(harness, PriceType.LIMIT)
+        instrument, price = self.market(harness)
+        return self.order(harness, **{
+            "pricetype": "LIMIT", "quantity": instrument.lot_size,
+            "price": str(price - instrument.tick_size * ticks), **overrides})
+
+    def resting_stop(self, harness: Harness, **overrides: Any) -> dict[str, Any]:
+        """A BUY SL triggered 4 ticks above the market (limit 5 above): it waits."""
+        self.needs(harness, PriceType.SL)
+        instrument, price = self.market(harness)
+        tick = instrument.tick_size
+        return self.order(harness, **{
+            "pricetype": "SL", "quantity": instrument.lot_size, "price": str(price + tick * 5),
+            "trigger_price": str(price + tick * 4), **overrides})
+
+    def needs(self, harness: Harness, pricetype: PriceType) -> None:
+        """Skip unless the broker takes ``pricetype`` orders."""
+        if pricetype not in harness.gateway.info(harness.broker).pricetypes:
+            pytest.skip(f"the broker takes no {pricetype} orders")
+
+
+@dataclass
+class Clock:
+    """A gateway's time (``clock=``, ``sleep=``) that moves only when the gateway sleeps
+    (back-off, settling) or a check says so: bounds such as the settle policy's ``grace``
+    are crossed without waiting. It runs an hour behind the real time, so that no session
+    (which expires at the broker's daily boundary by the real time) expires in it."""
+
+    start: dt.datetime = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    elapsed: float = 0.0
+
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.elapsed)
+
+    def sleep(self, seconds: float) -> None:
+        """Move on by ``seconds`` (a negative or NaN pause moves no time)."""
+        if seconds > 0:
+            self.elapsed += min(seconds, 3600.0)
+
 
 @contextlib.contextmanager
-def sent(harness: Harness) -> Iterator[list[httpx.Request]]:
-    """Every request the gateway sends to the broker meanwhile (not a test's own browsing)."""
+def sent(harness: Harness, *, answered: bool = False) -> Iterator[list[httpx.Request]]:
+    """Every request the gateway sends to the broker meanwhile (not a test's own
+    browsing); ``answered``: only those that got a reply, each once however many times
+    the client sent it."""
     requests: list[httpx.Request] = []
-    hooks = harness.gateway.client(harness.broker).http.event_hooks["request"]
-    hooks.append(requests.append)
+    hooks = harness.gateway.client(harness.broker).http.event_hooks[
+        "response" if answered else "request"]
+
+    def record(message: httpx.Request | httpx.Response) -> None:
+        requests.append(message.request if isinstance(message, httpx.Response) else message)
+
+    hooks.append(record)
     try:
         yield requests
     finally:
-        hooks.remove(requests.append)
+        hooks.remove(record)
+
+
+def failure(call: Callable[[], Any], expected: type[BaseException]) -> BaseException:
+    """What ``call`` raised, asserted to be an ``expected`` (anything else, or nothing
+    raised, is an AssertionError naming what came instead)."""
+    result, error = outcome(call)
+    assert isinstance(error, expected), (
+        f"expected {expected.__name__}, got {error or result!r:.300}")
+    return error
+
+
+def kinds(requests: Iterable[httpx.Request]) -> Counter[str]:
+    """How many requests of each kind (``order``, ``read``, ``login``)."""
+    return Counter(request_meta(request).kind for request in requests)
 
 
 def outcome(call: Callable[[], Any]) -> Outcome:

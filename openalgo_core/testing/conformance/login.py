@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyotp
 import pytest
 
-from ...errors import AuthenticationError, OpenAlgoError, SessionExpiredError
+from ...errors import AuthenticationError, LoginRequiredError, OpenAlgoError
 from ...models import LoginChallenge, Session
 from ..wiring import Harness, Mode
-from .base import ConformanceBase, Outcome, outcome, sent
+from .base import ConformanceBase, Outcome, failure, kinds, outcome, sent
 from .sweep import escaped, sweep
 
 __all__ = ["LoginConformance"]
@@ -48,13 +50,52 @@ class LoginConformance(ConformanceBase):
         with pytest.raises(AuthenticationError):
             self.login(harness)
 
-    def test_expired_session_is_session_expired_error(self, harness: Harness) -> None:
+    def test_an_expired_session_is_renewed_alone(self, harness: Harness) -> None:
+        """With a TOTP secret stored, a session the broker expired is renewed by one
+        unattended login, however many callers meet the expiry together; an order the
+        broker refused for the expired session is sent again after it, once."""
         self.login(harness)
+        gateway, broker = harness.gateway, harness.broker
+        if not gateway.can_login_alone(broker):
+            pytest.skip("logging in needs a person (no TOTP secret, or a browser login)")
+        expired = gateway.session(broker)
         harness.sim.expire_sessions()
-        with pytest.raises(SessionExpiredError):
-            harness.gateway.fetch_positions(harness.broker)
-        with pytest.raises(AuthenticationError):  # the dead session was dropped
-            harness.gateway.session(harness.broker)
+        with sent(harness) as requests, ThreadPoolExecutor(8) as pool:
+            books = list(pool.map(lambda _: outcome(lambda: gateway.fetch_positions(broker)),
+                                  range(8)))
+        assert books == [([], None)] * 8, f"callers meeting the expiry got {books[0]!r:.300}"
+        assert kinds(requests)["login"] == 1, (
+            f"{kinds(requests)['login']} logins for one expired session")
+        assert gateway.session(broker).access_token != expired.access_token
+        harness.sim.expire_sessions()
+        with sent(harness) as requests:
+            receipt = gateway.place_order(broker, self.order(harness, tag="relogin1"))
+        assert kinds(requests)["login"] == 1
+        assert kinds(requests)["order"] == 2, "refused for the session, sent again once"
+        booked = [o["order_id"] for o in harness.sim_orders() if o["tag"] == "relogin1"]
+        assert booked == [receipt.order_id]
+
+    def test_an_expired_session_needs_a_person_without_a_totp_secret(
+            self, mode: Mode, tmp_path: Path) -> None:
+        """Without a TOTP secret, an expired session is LoginRequiredError: no login is
+        tried, the dead session is dropped, an order refused for it is not at the broker
+        and, placed again with its tag once a person logged in, is sent once."""
+        with self.wire(mode, omit=("TOTP_SECRET",), home=tmp_path / "home") as harness:
+            gateway, broker = harness.gateway, harness.broker
+            self.login(harness)
+            gateway.instruments(broker)
+            harness.sim.expire_sessions()
+            fields = self.order(harness, tag="needsperson1")
+            with sent(harness) as requests:
+                failure(lambda: gateway.place_order(broker, fields), LoginRequiredError)
+            assert kinds(requests) == Counter(order=1), "an order, and no login"
+            assert harness.sim_orders() == []
+            with sent(harness) as requests:
+                failure(lambda: gateway.fetch_positions(broker), LoginRequiredError)
+            assert requests == [], "the dead session was used again"
+            self.login(harness)
+            receipt = gateway.place_order(broker, fields)
+            assert [o["order_id"] for o in harness.sim_orders()] == [receipt.order_id]
 
     @pytest.mark.parametrize("refusal", [{"rate_limit_rate": 1.0}, {"error_rate": 1.0}],
                              ids=["429", "5xx"])

@@ -10,8 +10,10 @@ one the core allows.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,7 +27,7 @@ from .garbage import FRAGMENTS, Field, fields, fragments, representatives, rewri
 if TYPE_CHECKING:
     from .base import ConformanceBase
 
-__all__ = ["Judge", "escaped", "sweep"]
+__all__ = ["Judge", "escaped", "sweep", "sweep_read"]
 
 #: None when an outcome is allowed, else what is wrong with it.
 Judge = Callable[[Outcome], str | None]
@@ -62,6 +64,19 @@ def sweep(check: ConformanceBase, harness: Harness, action: Callable[[], Any],
         assert problem is None, problem
 
     any_field()
+
+
+def sweep_read(check: ConformanceBase, tmp_path: Path, read: Callable[[Harness], Any],
+               judge: Judge, prepare: Callable[[Harness], object] | None = None) -> None:
+    """Garbage in each reply of ``read`` (after a login and ``prepare``), in each of the
+    check's ``garbage_modes``; skipped when the broker does not support ``read``."""
+    for harness in check.garbage_harnesses(tmp_path):
+        check.login(harness)
+        action = functools.partial(read, harness)
+        check.supported(action)
+        if prepare is not None:
+            prepare(harness)
+        sweep(check, harness, action, judge)
 
 
 def _replies(harness: Harness, action: Callable[[], Any]) -> list[bytes]:

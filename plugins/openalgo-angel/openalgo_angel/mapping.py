@@ -64,3 +64,19 @@ _STRIKE_SCALE: Final = Decimal(100)
 def strike_scale(segment: str) -> Decimal:
     """What a scrip-master ``strike`` on ``segment`` is divided by to give rupees."""
     return _STRIKE_SCALES.get(segment, _STRIKE_SCALE)
+
+#: Angel ``ordertype`` (order-book rows) -> OpenAlgo pricetype.
+PRICETYPES_BACK: Final = {angel: ours for ours, (angel, _) in PRICETYPES.items()}
+
+#: Angel's order ``status`` text -> OpenAlgo's status vocabulary. The transient states
+#: (⚠ Angel's list is not published in full) are orders still live at the exchange or on
+#: their way to it, so "open"; any other text containing "pending" is read as open too.
+STATUSES: Final = {
+    "open": "open", "complete": "complete", "rejected": "rejected", "cancelled": "cancelled",
+    "trigger pending": "trigger pending", "open pending": "open",
+    "validation pending": "open", "put order req received": "open",
+    "modify validation pending": "open", "modify pending": "open", "modified": "open",
+    "not modified": "open", "cancel pending": "open", "not cancelled": "open",
+    "after market order req received": "open", "cancelled after market order": "cancelled",
+    "modify after market order req received": "open",
+}

@@ -14,8 +14,14 @@ Serve ``AngelSimulator(environ=...).app`` and point the plugin at it with
   product), answers a 15-digit ``orderid`` plus a ``uniqueorderid``, and leaves
   RMS failures (margin, lot size) to the order book: ``status: "rejected"``
   with the reason in ``text``;
-- getOrderBook and getPosition answer ``data: null`` when empty; every number
-  is a string; positions carry realised and unrealised P&L;
+- modifyOrder and cancelOrder act on open and trigger-pending orders (the kit's
+  market: resting limits and stops fill when the price moves, see
+  :class:`~openalgo_core.testing.SimulatorBase`); one order's row is served at
+  ``details/{uniqueorderid}``;
+- getOrderBook, getTradeBook, getPosition and getHolding answer ``data: null``
+  when empty; numbers are strings except where Angel's own samples show JSON
+  numbers (the order book's prices, getAllHolding); positions carry realised and
+  unrealised P&L; getRMS shows the cash, the margin used and the day's P&L;
 - the scrip master is served at its real path in Angel's exact format;
 - a rate-limited call gets the plain-text 403 ``Access denied because of
   exceeding access rate``.
@@ -32,15 +38,26 @@ import functools
 import json
 import secrets
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from openalgo_core.testing import Listing, PositionRow, SimOrder, SimulatorBase, big_universe
+from openalgo_core.testing import (
+    Listing,
+    PositionRow,
+    SimHolding,
+    SimOrder,
+    SimRefusal,
+    SimTrade,
+    SimulatorBase,
+    big_universe,
+)
+from openalgo_core.testing.book import LIVE
 from openalgo_core.testing.parsing import decimal_value, json_object, request_token, whole_value
 
 __all__ = ["AngelSimulator", "big_scrip_master", "render_scrip_master", "scrip_row"]
@@ -52,9 +69,15 @@ TOKENS_PATH: Final = _AUTH + "/jwt/v1/generateTokens"
 PROFILE_PATH: Final = _SECURE + "/user/v1/getProfile"
 LOGOUT_PATH: Final = _SECURE + "/user/v1/logout"
 PLACE_ORDER_PATH: Final = _SECURE + "/order/v1/placeOrder"
+MODIFY_ORDER_PATH: Final = _SECURE + "/order/v1/modifyOrder"
 CANCEL_ORDER_PATH: Final = _SECURE + "/order/v1/cancelOrder"
 ORDER_BOOK_PATH: Final = _SECURE + "/order/v1/getOrderBook"
+ORDER_DETAILS_PATH: Final = _SECURE + "/order/v1/details/{uniqueorderid}"
+TRADE_BOOK_PATH: Final = _SECURE + "/order/v1/getTradeBook"
 POSITIONS_PATH: Final = _SECURE + "/order/v1/getPosition"
+RMS_PATH: Final = _SECURE + "/user/v1/getRMS"
+HOLDING_PATH: Final = _SECURE + "/portfolio/v1/getHolding"
+ALL_HOLDING_PATH: Final = _SECURE + "/portfolio/v1/getAllHolding"
 SCRIP_MASTER_PATH: Final = "/OpenAPI_File/files/OpenAPIScripMaster.json"
 
 MANDATORY_HEADERS: Final = ("Content-Type", "Accept", "X-UserType", "X-SourceID",
@@ -78,6 +101,10 @@ ERRORS: Final = {
     "invalid_product": ("AB1012", "Invalid Product Type"),
     "order_not_found": ("AB1013", "Order not found"),
     "invalid_field": ("AB2000", "Invalid"),  # ⚠ code for field errors unverified
+    # modify or cancel of an order that is complete, cancelled or rejected
+    "order_not_open": ("AB4010", "Order is not open"),  # ⚠ code and text invented
+    # a modify beyond the funds: the message is the RMS text
+    "rms_refused": ("AB4011", ""),  # ⚠ code invented; Angel may reject asynchronously
 }
 
 _VARIETIES: Final = {"NORMAL", "STOPLOSS", "AMO"}  # ROBO (bracket) is not simulated
@@ -90,6 +117,8 @@ _FUTURE_TYPES: Final = {"IDX": "FUTIDX", "STK": "FUTSTK", "COM": "FUTCOM", "CUR"
 _OPTION_TYPES: Final = {"IDX": "OPTIDX", "STK": "OPTSTK", "COM": "OPTFUT", "CUR": "OPTCUR"}
 _INDEX_SEGMENTS: Final = {"NSE_INDEX": "NSE", "BSE_INDEX": "BSE"}
 _TIME: Final = "%d-%b-%Y %H:%M:%S"
+_FILL_TIME: Final = "%H:%M:%S"  # ⚠ trade-book fill time: time of day only, as Angel's sample
+_PAISE: Final = Decimal("0.01")
 
 Handler = Callable[[dict[str, Any], str], Response]
 
@@ -167,10 +196,16 @@ def _money(value: Decimal, places: int = 2) -> str:
     return f"{value:.{places}f}"
 
 
+def _float(value: Decimal, places: int = 2) -> float:
+    """A JSON number, where Angel's replies carry one (``161.7``, ``0.0``)."""
+    return float(round(value, places))
+
+
 class AngelSimulator(SimulatorBase):
     """SmartAPI on an ASGI app. The arguments are the base's: ``environ`` (the
-    ``OPENALGO_ANGEL_*`` credentials it accepts), ``margin_limit`` (orders worth more are
-    RMS-rejected in the order book), ``master_size`` (a big synthetic scrip master)."""
+    ``OPENALGO_ANGEL_*`` credentials it accepts), ``margin_limit`` (the account's cash:
+    an order needing more margin than is left is RMS-rejected in the order book),
+    ``master_size`` (a big synthetic scrip master)."""
 
     broker = "angel"
     credential_fields = ("API_KEY", "CLIENT_ID", "PIN", "TOTP_SECRET")
@@ -183,6 +218,8 @@ class AngelSimulator(SimulatorBase):
                  session_hours: float = 24.0, master_size: int | None = None) -> None:
         self._refresh: dict[str, str] = {}
         self._meta: dict[str, dict[str, str]] = {}
+        #: uniqueorderid -> orderid
+        self._unique: dict[str, str] = {}
         super().__init__(environ=environ, seed=seed, margin_limit=margin_limit,
                          session_hours=session_hours, master_size=master_size)
         self.scrip = {listing.token: scrip_row(listing) for listing in self.listings}
@@ -196,9 +233,15 @@ class AngelSimulator(SimulatorBase):
             Route(PROFILE_PATH, endpoint(self.profile), methods=["GET"]),
             Route(LOGOUT_PATH, endpoint(self.logout), methods=["POST"]),
             Route(PLACE_ORDER_PATH, endpoint(self.place_order), methods=["POST"]),
+            Route(MODIFY_ORDER_PATH, endpoint(self.modify_order), methods=["POST"]),
             Route(CANCEL_ORDER_PATH, endpoint(self.cancel_order), methods=["POST"]),
             Route(ORDER_BOOK_PATH, endpoint(self.order_book), methods=["GET"]),
+            Route(ORDER_DETAILS_PATH, endpoint(self.order_details), methods=["GET"]),
+            Route(TRADE_BOOK_PATH, endpoint(self.trade_book), methods=["GET"]),
             Route(POSITIONS_PATH, endpoint(self.positions), methods=["GET"]),
+            Route(RMS_PATH, endpoint(self.rms), methods=["GET"]),
+            Route(HOLDING_PATH, endpoint(self.holding), methods=["GET"]),
+            Route(ALL_HOLDING_PATH, endpoint(self.all_holding), methods=["GET"]),
         ]
 
     def render_master(self, listings: Iterable[Listing]) -> bytes:
@@ -207,16 +250,17 @@ class AngelSimulator(SimulatorBase):
     def lot_size_reason(self, order: SimOrder, lot_size: int) -> str:
         return f"RMS:Rule: Quantity should be in multiples of the lot size {lot_size}"
 
-    def margin_reason(self, order: SimOrder, required: Decimal, user: str) -> str:
-        return (f"RMS:Margin Exceeds,Required:{required:.2f}, Available:"
-                f"{self.margin_limit:.2f} for entity account-{user} across exchange across"
-                f" segment across product")
+    def margin_reason(self, order: SimOrder, required: Decimal, available: Decimal,
+                      user: str) -> str:
+        return (f"RMS:Margin Exceeds,Required:{required:.2f}, Available:{available:.2f}"
+                f" for entity account-{user} across exchange across segment across product")
 
     def reset(self) -> None:
-        """Also forget refresh tokens."""
+        """Also forget refresh tokens and what Angel adds to an order (variety, unique id)."""
         super().reset()
         self._refresh.clear()
         self._meta.clear()
+        self._unique.clear()
 
     def rate_limited_response(self) -> Response:
         return PlainTextResponse(RATE_LIMIT_TEXT, status_code=403)
@@ -227,7 +271,8 @@ class AngelSimulator(SimulatorBase):
     # -- request plumbing --------------------------------------------------------------
     def _endpoint(self, handler: Handler, *, secure: bool = True) -> Callable[[Request], Any]:
         """Wrap ``handler(body, user)`` with Angel's header, key and (``secure``) token
-        checks; a POST body must be a JSON object."""
+        checks; a POST body must be a JSON object; a GET's ``body`` is its path
+        parameters."""
         async def endpoint(request: Request) -> Response:
             headers = {k.decode("latin-1"): v.decode("latin-1")
                        for k, v in request.scope["headers"]}
@@ -243,7 +288,8 @@ class AngelSimulator(SimulatorBase):
                 user = self.user_for(request_token(request)) or ""
                 if not user:
                     return _gateway("invalid_token")
-            body = await json_object(request) if request.method == "POST" else {}
+            body = await json_object(request) if request.method == "POST" \
+                else dict(request.path_params)
             if body is None:
                 return _refused("invalid_field", "request body", 400)
             return handler(body, user)
@@ -285,7 +331,7 @@ class AngelSimulator(SimulatorBase):
     # -- orders ------------------------------------------------------------------------
     def place_order(self, body: dict[str, Any], user: str) -> Response:
         """Validate like Angel, then book; RMS failures are booked as rejected."""
-        text = {k: v if isinstance(v, str) else "" for k, v in body.items()}
+        text = _texts(body)
         variety, ordertype = text.get("variety", ""), text.get("ordertype", "")
         if variety not in _VARIETIES:
             return _refused("invalid_variety")
@@ -306,37 +352,79 @@ class AngelSimulator(SimulatorBase):
             if text.get(field) not in allowed:
                 return _refused("invalid_field", field)
         try:
-            quantity, disclosed = whole_value(body.get("quantity")), whole_value(
-                body.get("disclosedquantity", "0"))
-            price, trigger = decimal_value(body.get("price", "0")), decimal_value(
-                body.get("triggerprice", "0"))
+            quantity, disclosed, price, trigger = _amounts(body, ordertype)
         except ValueError as exc:
             return _refused("invalid_field", str(exc))
-        if quantity <= 0 or not 0 <= disclosed <= quantity:
-            return _refused("invalid_field", "quantity")
-        if ordertype in ("LIMIT", "STOPLOSS_LIMIT") and price <= 0:
-            return _refused("invalid_field", "price")
-        if variety == "STOPLOSS" and trigger <= 0:
-            return _refused("invalid_field", "triggerprice")
         order = SimOrder(
             order_id=self.book.next_id(), exchange=row["exch_seg"], symbol=row["symbol"],
             token=row["token"], side=body["transactiontype"], quantity=quantity,
             pricetype=_ORDER_TYPES[ordertype], product=body["producttype"], price=price,
             trigger_price=trigger, disclosed_quantity=disclosed,
             tag=text.get("ordertag", ""), raw=body)
+        unique = str(uuid.uuid4())
         self._meta[order.order_id] = {"variety": variety, "ordertype": ordertype,
-                                      "duration": body["duration"],
-                                      "uniqueorderid": str(uuid.uuid4())}
+                                      "duration": body["duration"], "uniqueorderid": unique}
+        self._unique[unique] = order.order_id
         self.book_order(order, user=user)
         return _ok({"script": order.symbol, "orderid": order.order_id,
-                    "uniqueorderid": self._meta[order.order_id]["uniqueorderid"]})
+                    "uniqueorderid": unique})
+
+    def modify_order(self, body: dict[str, Any], user: str) -> Response:
+        """Validate like placeOrder, against the order named: the body restates the whole
+        order (variety, symbol and product as placed: ⚠ Angel's checks of these are
+        unverified); an absent ``triggerprice`` or ``disclosedquantity`` keeps the
+        order's. A refusal leaves the order unchanged."""
+        text = _texts(body)
+        order_id = str(body.get("orderid"))
+        order = self.book.orders.get(order_id)
+        if order is None:
+            return _refused("order_not_found")
+        if order.status not in LIVE:
+            return _refused("order_not_open", f"({order.status})")
+        meta, ordertype = self._meta[order_id], text.get("ordertype", "")
+        if text.get("variety") != meta["variety"]:
+            return _refused("invalid_variety")
+        row = self.scrip.get(str(body.get("symboltoken")))
+        if row is None or (row["token"], row["exch_seg"], row["symbol"]) != (
+                order.token, text.get("exchange"), text.get("tradingsymbol")):
+            return _refused("symbol_not_found")
+        if text.get("producttype") != order.product:
+            return _refused("invalid_product")
+        if ordertype not in _ORDER_TYPES:
+            return _refused("invalid_field", "ordertype")
+        if text.get("duration") not in ("DAY", "IOC"):
+            return _refused("invalid_field", "duration")
+        try:
+            quantity, disclosed, price, trigger = _amounts(
+                body, ordertype, trigger=order.trigger_price,
+                disclosed=order.disclosed_quantity)
+            if quantity % int(row["lotsize"]):  # ⚠ refused at once, not RMS-rejected
+                raise ValueError("quantity: not in whole lots")
+        except ValueError as exc:
+            return _refused("invalid_field", str(exc))
+        try:
+            self.book_modify(order_id, quantity=quantity, price=price, trigger_price=trigger,
+                             pricetype=_ORDER_TYPES[ordertype], disclosed_quantity=disclosed,
+                             user=user)
+        except SimRefusal as refusal:
+            if refusal.why == "margin":
+                return _refused("rms_refused", refusal.reason)
+            return _refused("order_not_open", f"({order.status})")
+        meta.update(ordertype=ordertype, duration=text["duration"])
+        return _ok({"orderid": order_id, "uniqueorderid": meta["uniqueorderid"]})
 
     def cancel_order(self, body: dict[str, Any], user: str) -> Response:
+        """Cancel an open or trigger-pending order, named with the variety it was placed
+        with (⚠ whether Angel refuses another variety is unverified)."""
         order_id = str(body.get("orderid"))
         if order_id not in self.book.orders:
             return _refused("order_not_found")
-        if self.book.cancel(order_id) is None:
-            return _refused("invalid_field", f"order is {self.book.orders[order_id].status}")
+        if body.get("variety") != self._meta[order_id]["variety"]:
+            return _refused("invalid_variety")
+        try:
+            self.book_cancel(order_id)
+        except SimRefusal:
+            return _refused("order_not_open", f"({self.book.orders[order_id].status})")
         return _ok({"orderid": order_id,
                     "uniqueorderid": self._meta[order_id]["uniqueorderid"]})
 
@@ -344,29 +432,81 @@ class AngelSimulator(SimulatorBase):
         rows = [self._order_row(order) for order in list(self.book.orders.values())]
         return _ok(rows or None)
 
+    def order_details(self, body: dict[str, Any], user: str) -> Response:
+        """One order's order-book row, by its ``uniqueorderid``."""
+        order_id = self._unique.get(str(body.get("uniqueorderid")))
+        if order_id is None:
+            return _refused("order_not_found")
+        return _ok(self._order_row(self.book.orders[order_id]))
+
+    def trade_book(self, body: dict[str, Any], user: str) -> Response:
+        rows = [self._trade_row(trade) for trade in list(self.book.trades)]
+        return _ok(rows or None)
+
     def positions(self, body: dict[str, Any], user: str) -> Response:
         rows = [self._position_row(row) for row in self.book.positions(self.marks())]
         return _ok(rows or None)
 
+    # -- funds and holdings ------------------------------------------------------------
+    def rms(self, body: dict[str, Any], user: str) -> Response:
+        """getRMS as live replies show it: four decimals, ``net`` and ``availablecash``
+        both net of the margin used and the day's realised P&L, the ``utilised*``
+        breakdown null (⚠ how Angel splits ``net`` and ``availablecash`` when
+        collateral is pledged is unverified: ``net`` adds the collateral here)."""
+        funds = self.funds()
+        rms = {
+            "net": funds.available + funds.collateral, "availablecash": funds.available,
+            "availableintradaypayin": Decimal(0), "availablelimitmargin": Decimal(0),
+            "collateral": funds.collateral, "m2munrealized": funds.unrealised,
+            "m2mrealized": funds.realised, "utiliseddebits": funds.used}
+        data: dict[str, str | None] = {k: _money(v, 4) for k, v in rms.items()}
+        data.update(dict.fromkeys(("utilisedspan", "utilisedoptionpremium",
+                                   "utilisedholdingsales", "utilisedexposure",
+                                   "utilisedturnover"), None))
+        data["utilisedpayout"] = data["availablecash"]
+        return _ok(data)
+
+    def holding(self, body: dict[str, Any], user: str) -> Response:
+        """getHolding: one row per holding, every number a string (⚠ as a third-party
+        client reads them; Angel's documented sample shows JSON numbers)."""
+        rows = [self._holding_row(h, text=True) for h in self.holdings()]
+        return _ok(rows or None)
+
+    def all_holding(self, body: dict[str, Any], user: str) -> Response:
+        """getAllHolding: the rows with JSON numbers, and ``totalholding`` (as Angel's
+        documented sample); nothing held: both null (⚠ as OpenAlgo handles it)."""
+        held = self.holdings()
+        if not held:
+            return _ok({"holdings": None, "totalholding": None})
+        value = sum((h.ltp * h.quantity for h in held), Decimal(0))
+        invested = sum((h.average_price * h.quantity for h in held), Decimal(0))
+        total = {"totalholdingvalue": value, "totalinvvalue": invested,
+                 "totalprofitandloss": value - invested,
+                 "totalpnlpercentage": _percent(value - invested, invested)}
+        return _ok({"holdings": [self._holding_row(h, text=False) for h in held],
+                    "totalholding": {k: _float(v) for k, v in total.items()}})
+
     # -- rendering -----------------------------------------------------------------------
-    def _order_row(self, order: SimOrder) -> dict[str, str]:
+    def _order_row(self, order: SimOrder) -> dict[str, Any]:
+        """An order-book row: counts as strings, prices as JSON numbers (as Angel's own
+        sample and live replies show them)."""
         scrip, meta = self.scrip[order.token], self._meta[order.order_id]
         places = _places(scrip)
-        when = order.created_at.strftime(_TIME)
+        when = (order.updated_at or order.created_at).strftime(_TIME)
         return {
             "variety": meta["variety"], "ordertype": meta["ordertype"],
             "producttype": order.product, "duration": meta["duration"],
-            "price": _money(order.price, places), "triggerprice": _money(order.trigger_price,
-                                                                         places),
+            "price": _float(order.price, places),
+            "triggerprice": _float(order.trigger_price, places),
             "quantity": str(order.quantity), "disclosedquantity": str(order.disclosed_quantity),
-            "squareoff": "0.0", "stoploss": "0.0", "trailingstoploss": "0.0",
+            "squareoff": 0.0, "stoploss": 0.0, "trailingstoploss": 0.0,
             "tradingsymbol": order.symbol, "transactiontype": order.side,
             "exchange": order.exchange, "symboltoken": order.token, "ordertag": order.tag,
-            "instrumenttype": scrip["instrumenttype"], "strikeprice": _strike(scrip),
+            "instrumenttype": scrip["instrumenttype"], "strikeprice": float(_strike(scrip)),
             "optiontype": _option_type(scrip), "expirydate": scrip["expiry"],
             "lotsize": scrip["lotsize"],
             "cancelsize": str(order.quantity if order.status == "cancelled" else 0),
-            "averageprice": _money(order.average_price, places),
+            "averageprice": _float(order.average_price, places),
             "filledshares": str(order.filled), "unfilledshares": str(order.quantity
                                                                      - order.filled),
             "orderid": order.order_id, "text": order.reason, "status": order.status,
@@ -377,10 +517,43 @@ class AngelSimulator(SimulatorBase):
             "uniqueorderid": meta["uniqueorderid"],
         }
 
+    def _trade_row(self, trade: SimTrade) -> dict[str, str]:
+        scrip = self.scrip[trade.token]
+        places = _places(scrip)
+        return {
+            "exchange": trade.exchange, "producttype": trade.product,
+            "tradingsymbol": trade.symbol, "instrumenttype": scrip["instrumenttype"],
+            "symbolgroup": _symbol_group(scrip), "strikeprice": _strike(scrip),
+            "optiontype": _option_type(scrip), "expirydate": scrip["expiry"],
+            "marketlot": scrip["lotsize"], "precision": str(places), "multiplier": "-1",
+            "tradevalue": _money(trade.price * trade.quantity),
+            "transactiontype": trade.side, "fillprice": _money(trade.price, places),
+            "fillsize": str(trade.quantity), "orderid": trade.order_id,
+            "fillid": trade.trade_id, "filltime": trade.time.strftime(_FILL_TIME),
+        }
+
+    def _holding_row(self, held: SimHolding, *, text: bool) -> dict[str, Any]:
+        """A holding row, its numbers as strings (``text``) or JSON numbers; the P&L in
+        whole rupees (⚠ as Angel's documented sample rounds it)."""
+        amount: Callable[[Decimal], Any] = _money if text else _float
+        count: Callable[[int], Any] = str if text else int
+        pnl = held.pnl.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return {
+            "tradingsymbol": self.scrip[held.token]["symbol"], "exchange": held.exchange,
+            "isin": _isin(held.symbol), "t1quantity": count(0),
+            "realisedquantity": count(held.quantity), "quantity": count(held.quantity),
+            "authorisedquantity": count(0), "product": "DELIVERY",
+            "collateralquantity": None, "collateraltype": None, "haircut": count(0),
+            "averageprice": amount(held.average_price), "ltp": amount(held.ltp),
+            "symboltoken": held.token, "close": amount(self.by_token[held.token].price),
+            "profitandloss": count(int(pnl)),
+            "pnlpercentage": amount(_percent(held.ltp - held.average_price,
+                                             held.average_price)),
+        }
+
     def _position_row(self, row: PositionRow) -> dict[str, str]:
         scrip = self.scrip[row.token]
         places = _places(scrip)
-        cash = scrip["exch_seg"] in ("NSE", "BSE")
         net_value = row.sell_value - row.buy_value
         return {
             "exchange": row.exchange, "symboltoken": row.token, "producttype": row.product,
@@ -389,7 +562,7 @@ class AngelSimulator(SimulatorBase):
             "genden": "1", "gennum": "1", "precision": str(places), "multiplier": "-1",
             "boardlotsize": "1", "buyqty": str(row.buy_qty), "sellqty": str(row.sell_qty),
             "buyamount": _money(row.buy_value), "sellamount": _money(row.sell_value),
-            "symbolgroup": "EQ" if cash else "XX", "strikeprice": _strike(scrip),
+            "symbolgroup": _symbol_group(scrip), "strikeprice": _strike(scrip),
             "optiontype": _option_type(scrip), "expirydate": scrip["expiry"],
             "lotsize": scrip["lotsize"], "cfbuyqty": "0", "cfsellqty": "0",
             "cfbuyamount": "0", "cfsellamount": "0",
@@ -420,6 +593,46 @@ def _strike(scrip: Mapping[str, str]) -> str:
     scale = Decimal(10) ** 7 if scrip["exch_seg"] == "CDS" else Decimal(100)
     text = format((Decimal(scrip["strike"]) / scale).normalize(), "f")
     return text if "." in text else text + ".0"
+
+
+def _symbol_group(scrip: Mapping[str, str]) -> str:
+    return "EQ" if scrip["exch_seg"] in ("NSE", "BSE") else "XX"
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole * 100).quantize(_PAISE) if whole else Decimal(0)
+
+
+def _isin(symbol: str) -> str:
+    """A well-formed but synthetic ISIN (⚠ not the instrument's real one)."""
+    return f"INE{zlib.crc32(symbol.encode()) % 10**6:06d}01{len(symbol) % 10}"
+
+
+def _texts(body: Mapping[str, Any]) -> dict[str, str]:
+    """The body's text fields (anything else reads as ``""``)."""
+    return {k: v if isinstance(v, str) else "" for k, v in body.items()}
+
+
+def _amounts(body: Mapping[str, Any], ordertype: str, *, trigger: Decimal = Decimal(0),
+             disclosed: int = 0) -> tuple[int, int, Decimal, Decimal]:
+    """(quantity, disclosed quantity, price, trigger) of an order body, checked as Angel
+    does; an absent ``triggerprice`` or ``disclosedquantity`` is ``trigger`` or
+    ``disclosed``.
+
+    Raises:
+        ValueError: naming the field at fault.
+    """
+    quantity, shown = whole_value(body.get("quantity")), whole_value(
+        body.get("disclosedquantity", disclosed))
+    price = decimal_value(body.get("price", "0"))
+    stop = decimal_value(body["triggerprice"]) if "triggerprice" in body else trigger
+    if quantity <= 0 or not 0 <= shown <= quantity:
+        raise ValueError("quantity")
+    if ordertype in ("LIMIT", "STOPLOSS_LIMIT") and price <= 0:
+        raise ValueError("price")
+    if ordertype in _STOP_TYPES and stop <= 0:
+        raise ValueError("triggerprice")
+    return quantity, shown, price, stop
 
 
 def _option_type(scrip: Mapping[str, str]) -> str:

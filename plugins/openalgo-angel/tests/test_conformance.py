@@ -1,4 +1,6 @@
-"""The core's conformance kit, run against the Angel simulator (in-process and over HTTP)."""
+"""The core's conformance kit, run against the Angel simulator (in-process and over HTTP):
+the day's operations, settling and re-login, and the journal's fault campaign of 1,000
+orders (``OPENALGO_CAMPAIGN_REPORT=<file.json>`` records its figures)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -90,6 +91,64 @@ def test_sdk_logs_in_trades_and_reads_the_books(sdk: Any,
     (entry,) = book["data"]
     assert (entry["orderid"], entry["status"], entry["ordertag"]) == (
         order_id, "complete", "sdk-1")
+
+
+def test_sdk_trades_a_whole_day(sdk: Any, broker_environ: dict[str, str],
+                                broker_sim: AngelSimulator,
+                                broker_harness_http: Harness) -> None:
+    """Place a market and a limit order, modify and cancel the limit one, then read the
+    order book, trade book, funds, holdings and one order, all through the SDK."""
+    login(sdk, broker_environ)
+    market_id = sdk.placeOrder(dict(ORDER, ordertag="day-1"))
+    limit_id = sdk.placeOrder(dict(ORDER, ordertype="LIMIT", price="1.00", quantity="2",
+                                   ordertag="day-2"))
+    assert broker_sim.book.orders[limit_id].status == "open"
+
+    modified = sdk.modifyOrder({
+        "variety": "NORMAL", "orderid": limit_id, "ordertype": "LIMIT",
+        "producttype": "INTRADAY", "duration": "DAY", "price": "1.50", "quantity": "3",
+        "tradingsymbol": "SBIN-EQ", "symboltoken": "3045", "exchange": "NSE"})
+    assert (modified["status"], modified["data"]["orderid"]) == (True, limit_id)
+    booked = broker_sim.book.orders[limit_id]
+    assert (booked.status, booked.quantity, booked.price) == ("open", 3, Decimal("1.50"))
+
+    cancelled = sdk.cancelOrder(limit_id, "NORMAL")
+    assert (cancelled["status"], cancelled["data"]["orderid"]) == (True, limit_id)
+    assert booked.status == "cancelled"
+    assert sdk.cancelOrder(limit_id, "NORMAL")["errorcode"] == "AB4010"
+
+    rows = {row["orderid"]: row for row in sdk.orderBook()["data"]}
+    assert (rows[market_id]["status"], rows[market_id]["ordertag"]) == ("complete", "day-1")
+    assert (rows[limit_id]["status"], rows[limit_id]["quantity"], rows[limit_id]["price"],
+            rows[limit_id]["ordertag"]) == ("cancelled", "3", 1.5, "day-2")
+
+    trades = sdk.tradeBook()
+    assert trades["status"] is True
+    (trade,) = trades["data"]
+    price = broker_sim.price("3045")
+    assert (trade["orderid"], trade["fillsize"], Decimal(trade["fillprice"])) == (
+        market_id, "5", price)
+    assert [t.order_id for t in broker_sim.book.trades] == [market_id]
+
+    funds = sdk.rmsLimit()
+    assert funds["status"] is True
+    assert Decimal(funds["data"]["utiliseddebits"]) == broker_sim.funds().used == price * 5
+    assert Decimal(funds["data"]["availablecash"]) == broker_sim.funds().available
+
+    held = sdk.holding()
+    assert held["status"] is True
+    assert {row["tradingsymbol"] for row in held["data"]} == {
+        "INFY-EQ", "ITC-EQ", "TCS", "TATAMOTORS-EQ"}
+    every = sdk.allholding()
+    assert every["status"] is True and len(every["data"]["holdings"]) == 4
+    assert every["data"]["totalholding"]["totalinvvalue"] == float(
+        sum(h.average_price * h.quantity for h in broker_sim.holdings()))
+
+    # the SDK builds this one URL on its class's production host, not on ``root``
+    sdk._rootUrl = broker_harness_http.url
+    one = sdk.individual_order_details(rows[market_id]["uniqueorderid"])
+    assert (one["status"], one["data"]["orderid"], one["data"]["status"]) == (
+        True, market_id, "complete")
 
 
 def test_sdk_sees_angels_refusals(sdk: Any, broker_environ: dict[str, str],

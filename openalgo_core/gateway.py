@@ -490,7 +490,8 @@ class Gateway:
                 without a person.
         """
         order = order_from(order)
-        self.session(broker)  # no session and none to be had: fail before any download
+        if broker not in self._indexes:  # no session and none to be had: fail before a
+            self.session(broker)  # master-contract download (then, _send checks it)
         order, instrument = self.validate_order(broker, order)
         self._reconcile_once(broker)
         claim = self.journal.claim(broker, order)

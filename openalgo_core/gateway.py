@@ -47,6 +47,7 @@ from .instruments import InstrumentCache, InstrumentIndex, check_order
 from .journal import Entry, OrderJournal, State
 from .models import (
     IST,
+    TAG_PATTERN,
     Funds,
     Holding,
     Instrument,
@@ -717,7 +718,7 @@ class Gateway:
             "product": order.product, "quantity": order.quantity,
             "pricetype": order.pricetype, "price": order.price,
             "trigger_price": order.trigger_price}
-        if order.tag:
+        if order.tag and TAG_PATTERN.fullmatch(order.tag):  # another app's may be any text
             fields["tag"] = order.tag
         for name, value in (("quantity", quantity), ("price", price),
                             ("trigger_price", trigger_price), ("pricetype", pricetype)):

@@ -211,7 +211,9 @@ def modify_order(order: Order, change: OrderRequest,  # type: ignore[empty-body]
     Args:
         order: the order as the book shows it now.
         change: the whole order as it should stand (same symbol, exchange, side and
-            product; validated, and checked against ``instrument``'s lot and tick).
+            product; validated, and checked against ``instrument``'s lot and tick). Its
+            ``tag`` is the order's own when the book shows one the core could carry,
+            else a new one: never send it as a new tag for the order.
         instrument: the resolved instrument.
         session, credentials: as for :func:`place_order`.
         client: send with ``kind="order"``.

@@ -82,6 +82,10 @@ _WHOLE_FIELDS = ("quantity", "disclosed_quantity")
 _MONEY_FIELDS = ("price", "trigger_price")
 
 
+#: what an order's tag may be (it must fit every broker's tag field)
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
 def new_tag() -> str:
     """A unique order tag: ``oa`` + 14 hex digits (fits every broker's tag field)."""
     return "oa" + secrets.token_hex(7)
@@ -110,7 +114,7 @@ class OrderRequest(BaseModel):
     trigger_price: Decimal = Decimal(0)
     disclosed_quantity: int = 0
     strategy: Annotated[str, Field(max_length=64)] = ""
-    tag: str = Field(default_factory=new_tag, pattern=r"^[A-Za-z0-9_-]{1,20}$")
+    tag: str = Field(default_factory=new_tag, pattern=TAG_PATTERN.pattern)
 
     if not TYPE_CHECKING:  # type checkers keep pydantic's field-by-field signature
         def __init__(self, /, **data: Any) -> None:

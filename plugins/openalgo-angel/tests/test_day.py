@@ -162,3 +162,15 @@ def test_the_official_shape_over_http(broker_harness_http: Harness) -> None:
     assert [o.status for o in gw.fetch_order_book("angel")] == [OrderStatus.COMPLETE]
     assert isinstance(broker_harness_http.sim, AngelSimulator)
     assert httpx.URL(broker_harness_http.url or "").host == "127.0.0.1"
+
+
+def test_an_order_placed_in_angel_s_app_with_an_odd_tag_can_be_modified(day: Harness) -> None:
+    """The book's tag may be anything another app wrote: it is kept only when it is a tag
+    of ours, and never makes the modify invalid."""
+    gw, sim = day.gateway, day.sim
+    market = sim.price(token(gw))
+    receipt = gw.place_order("angel", {**SBIN, "action": "BUY", "quantity": 1,
+                                       "pricetype": "LIMIT", "price": market - 5})
+    sim.book.orders[receipt.order_id].tag = "from the app, 2 words!"
+    gw.modify_order("angel", receipt.order_id, price=market - 6)
+    assert gw.fetch_order("angel", receipt.order_id).price == market - 6

@@ -21,6 +21,7 @@ from openalgo_core.kit import (
     option_symbol,
     strike_text,
 )
+from openalgo_core.models import IST
 from openalgo_core.testing.universe import universe
 
 ROW = {"qty": "75", "price": "- 2235.80", "ltp": 101.5, "big": "1,234.50", "flag": "Y",
@@ -198,3 +199,18 @@ def test_a_row_reader_refusal_skips_the_row() -> None:
                                           "1", "", r.whole("lot"), "0.05"))
     assert [i.symbol for i in build.result()] == ["SBIN"]
     assert build.skipped == {"BrokerResponseError": 1}
+
+
+def test_time_stamps_are_read_as_ist() -> None:
+    row = Row({"at": "20-Oct-2020 13:10:59", "fill": "09:15:01", "bad": "2020-10-20",
+               "blank": " "}, what="order row", broker="b")
+    assert row.time("at", "%d-%b-%Y %H:%M:%S") == dt.datetime(2020, 10, 20, 13, 10, 59,
+                                                                tzinfo=IST)
+    fill = row.time("fill", "%H:%M:%S")
+    assert fill.tzinfo is IST and fill.time() == dt.time(9, 15, 1)
+    assert fill.date() == dt.datetime.now(IST).date()
+    assert row.time("blank", "%H:%M:%S", None) is None
+    with pytest.raises(BrokerResponseError, match="'bad' is not a time like"):
+        row.time("bad", "%d-%b-%Y %H:%M:%S")
+    with pytest.raises(BrokerResponseError, match="'absent' is missing"):
+        row.time("absent", "%H:%M:%S")

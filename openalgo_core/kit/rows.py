@@ -18,12 +18,14 @@ refused cheaply (``1e200000`` would otherwise hold the interpreter for seconds).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 
 from ..errors import BrokerResponseError
+from ..models import IST
 
 __all__ = ["MAX_MAGNITUDE", "Row", "csv_rows", "number", "whole_number"]
 
@@ -157,6 +159,22 @@ class Row:
         if found is None:
             raise self.fail(field, "is not a yes/no flag")
         return found
+
+    def time(self, field: str, layout: str, default: Any = _NO_DEFAULT) -> Any:
+        """A broker's time stamp in ``layout`` (``strptime``), read as IST (Indian
+        brokers write local time) and returned timezone-aware; a layout without a date
+        (``%H:%M:%S``) is today's, in IST."""
+        value = self._get(field, default)
+        if value is _NO_DEFAULT:
+            return default
+        text = value.strip() if isinstance(value, str) else ""
+        try:
+            parsed = dt.datetime.strptime(text[:_MAX_CHARS], layout)
+        except ValueError:
+            raise self.fail(field, f"is not a time like {layout!r}") from None
+        if "%d" not in layout and "%j" not in layout:
+            parsed = dt.datetime.combine(dt.datetime.now(IST).date(), parsed.time())
+        return parsed.replace(tzinfo=IST)
 
     def lookup(self, field: str, table: Mapping[str, T], default: Any = _NO_DEFAULT) -> T:
         """The entry of ``table`` keyed by the field's text."""

@@ -17,7 +17,6 @@ operation a broker truly lacks.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -55,7 +54,6 @@ from openalgo_core.kit import (
     equity_symbol,
     json_array,
 )
-from openalgo_core.models import IST
 
 INFO = BrokerInfo(
     id="fakeotp", display_name="Fake OTP Broker",
@@ -154,7 +152,7 @@ class FakeOtpBroker(RestBroker):
             trigger_price=row.decimal("trgPrc"), status=row.lookup("ordSt", STATUSES),
             filled_quantity=row.whole("fldQty"), average_price=row.decimal("avgPrc"),
             reason=row.text("rejRsn", ""), tag=row.text("rt", "") or None,
-            timestamp=_time(row, "ordDtTm"), raw=row.data)
+            timestamp=row.time("ordDtTm", TIME, None), raw=row.data)
 
     def cancel_call(self, order: Order, credentials: Credentials) -> Call:
         return Call("POST", "api", "/v1/orders/cancel",
@@ -178,7 +176,7 @@ class FakeOtpBroker(RestBroker):
                      action=row.lookup("trnsTp", SIDES_BACK),
                      product=row.lookup("prod", PRODUCTS), quantity=quantity,
                      average_price=price, trade_value=price * quantity,
-                     timestamp=_time(row, "flDtTm"))
+                     timestamp=row.time("flDtTm", TIME, None))
 
     def funds_call(self, credentials: Credentials) -> Call:
         return Call("POST", "api", "/v1/limits", form={"jData": json.dumps(
@@ -223,14 +221,6 @@ def _instrument(row: Row, instruments: InstrumentIndex) -> Instrument:
         raise row.fail("tok", "names no instrument of the master contract")
     return inst
 
-
-def _time(row: Row, field: str) -> dt.datetime | None:
-    if not row.has(field):
-        return None
-    try:
-        return dt.datetime.strptime(row.text(field), TIME).replace(tzinfo=IST)
-    except ValueError:
-        raise row.fail(field, "is not a time like 01-Dec-2025 09:15:00") from None
 
 
 hooks = KitHooks(INFO, broker=f"{__name__}:FakeOtpBroker",

@@ -55,7 +55,6 @@ from openalgo_core.kit import (
     csv_rows,
     unzip,
 )
-from openalgo_core.models import IST
 
 INFO = BrokerInfo(
     id="fakeredirect", display_name="Fake Redirect Broker",
@@ -167,7 +166,7 @@ class FakeRedirectBroker(RestBroker):
             trigger_price=row.decimal("stoploss"), status=row.lookup("status", STATUSES),
             filled_quantity=filled, average_price=row.decimal("average_price"),
             reason=row.text("rejection_reason", ""), tag=row.text("user_remark", "") or None,
-            timestamp=_time(row, "order_datetime"), raw=row.data)
+            timestamp=row.time("order_datetime", TIME, None), raw=row.data)
 
     def cancel_call(self, order: Order, credentials: Credentials) -> Call:
         return Call("DELETE", "api", "/order", json={
@@ -191,7 +190,7 @@ class FakeRedirectBroker(RestBroker):
                      exchange=inst.exchange, action=row.lookup("action", SIDES_BACK),
                      product=row.lookup("product", PRODUCTS_BACK), quantity=quantity,
                      average_price=price, trade_value=price * quantity,
-                     timestamp=_time(row, "trade_datetime"))
+                     timestamp=row.time("trade_datetime", TIME, None))
 
     def funds_call(self, credentials: Credentials) -> Call:
         return Call("GET", "api", "/funds")
@@ -241,14 +240,6 @@ def _segment(order: Order) -> str:
     code = order.raw.get("exchange_code") if isinstance(order.raw, Mapping) else None
     return code if isinstance(code, str) and code else order.exchange.value
 
-
-def _time(row: Row, field: str) -> dt.datetime | None:
-    if not row.has(field):
-        return None
-    try:
-        return dt.datetime.strptime(row.text(field), TIME).replace(tzinfo=IST)
-    except ValueError:
-        raise row.fail(field, "is not a time like 01-Dec-2025 09:15:00") from None
 
 
 def _expiry(text: str) -> dt.date:

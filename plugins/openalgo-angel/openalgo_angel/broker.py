@@ -27,6 +27,7 @@ import msgspec
 
 from openalgo_core import (
     BrokerClient,
+    BrokerResponseError,
     Credentials,
     Instrument,
     InstrumentIndex,
@@ -37,7 +38,7 @@ from openalgo_core import (
 from openalgo_core.http import ProgressCallback
 from openalgo_core.kit import Call, Codes, Envelope, Login, Replies, RestBroker, Row, lookup
 from openalgo_core.kit.symbols import equity_symbol
-from openalgo_core.models import IST, Funds, Holding, Order, OrderReceipt, Trade
+from openalgo_core.models import Funds, Holding, Order, OrderReceipt, Trade
 
 from . import INFO
 from .instruments import parse_scrip_master
@@ -241,7 +242,6 @@ class AngelBroker(RestBroker):
         order_id = row.text("orderid")
         self._remember(order_id, row.data.get("uniqueorderid"))
         symbol, exchange = self._symbol(row, instruments)
-        stamp = row.text("updatetime", "")
         return Order(
             broker=self.broker, order_id=order_id, symbol=symbol, exchange=exchange,
             action=row.text("transactiontype"), quantity=row.whole("quantity"),
@@ -250,7 +250,8 @@ class AngelBroker(RestBroker):
             price=row.decimal("price", 0), trigger_price=row.decimal("triggerprice", 0),
             status=_status(row), filled_quantity=row.whole("filledshares", 0),
             average_price=row.decimal("averageprice", 0), reason=row.text("text", ""),
-            tag=row.text("ordertag", "") or None, timestamp=_time(stamp, _TIME), raw=row.data)
+            tag=row.text("ordertag", "") or None, timestamp=_time(row, "updatetime", _TIME),
+            raw=row.data)
 
     def cancel_call(self, order: Order, credentials: Credentials) -> Call:
         variety = _variety(order) or PRICETYPES[order.pricetype.value][1]
@@ -281,7 +282,7 @@ class AngelBroker(RestBroker):
                      action=row.text("transactiontype"),
                      product=row.lookup("producttype", PRODUCTS_BACK), quantity=size,
                      average_price=price, trade_value=value,
-                     timestamp=_time(row.text("filltime", ""), "%H:%M:%S"))
+                     timestamp=_time(row, "filltime", "%H:%M:%S"))
 
     def funds_call(self, credentials: Credentials) -> Call:
         return Call("GET", "api", FUNDS_PATH)
@@ -328,13 +329,12 @@ def _status(row: Row) -> str:
     raise row.fail("status", "is not a status Angel documents")
 
 
-def _time(text: str, layout: str) -> dt.datetime | None:
-    """An IST time stamp in ``layout`` (a bare time is today's), or None when absent or
-    in another layout (a time stamp is informative; it never makes a row unreadable)."""
+def _time(row: Row, field: str, layout: str) -> dt.datetime | None:
+    """The row's IST time stamp, or None when absent or in another layout (⚠ Angel's
+    layouts are not documented in full: a time stamp is informative and never makes a
+    row unreadable)."""
     try:
-        parsed = dt.datetime.strptime(text, layout)
-    except ValueError:
+        stamp: dt.datetime | None = row.time(field, layout, None)
+    except BrokerResponseError:
         return None
-    if layout == "%H:%M:%S":
-        parsed = dt.datetime.combine(dt.datetime.now(IST).date(), parsed.time())
-    return parsed.replace(tzinfo=IST)
+    return stamp

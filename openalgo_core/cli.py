@@ -142,20 +142,25 @@ def _no_input(gw: Gateway, challenge: LoginChallenge) -> ConfigurationError:
 
 
 def cmd_login(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
+    """Log in; a code the broker sent can be sent again by typing ``resend``."""
     result = gw.authenticate(args.broker)
-    if isinstance(result, LoginChallenge):
+    while isinstance(result, LoginChallenge):
         try:
             if result.kind == "url":
                 out.write(f"Open this URL and log in:\n  {result.url}\n")
                 pasted = _ask("Paste the address you were sent back to", secret=False)
                 params = dict(parse_qsl(urlsplit(pasted).query)) or dict(parse_qsl(pasted))
             else:
-                out.write(f"{result.prompt}\n")
+                hint = " (or type resend for a new code)" if result.resendable else ""
+                out.write(f"{result.prompt}{hint}\n")
                 out.flush()
                 params = {name: _ask(result.label(name), secret=result.is_secret(name))
                           for name in result.fields}
         except EOFError:
             raise _no_input(gw, result) from None
+        if result.resendable and params.get("code", "").lower() == "resend":
+            result = gw.resend_code(args.broker, result.state)
+            continue
         params["state"] = result.state
         result = gw.handle_callback(args.broker, params)
     out.write(_session_line(result) + "\n")

@@ -266,6 +266,22 @@ class Gateway:
         raise PluginContractError(broker, "authenticate returned neither a Session nor a"
                                           f" LoginChallenge but {type(result).__name__}")
 
+    def resend_code(self, broker: str, state: str) -> Session | LoginChallenge:
+        """Have the broker send a new code for the pending login ``state`` (a
+        ``resendable`` challenge): the login starts again (:meth:`authenticate`) and the
+        old challenge is withdrawn.
+
+        Raises:
+            AuthenticationError: no such pending login, or it cannot send a new code.
+        """
+        with self._lock:
+            challenge = self.pending_challenge(broker, state)
+            if challenge is None or not challenge.resendable:
+                raise AuthenticationError("no pending login that can send a new code:"
+                                          " start the login again", broker=broker)
+            del self._challenges[state]
+        return self.authenticate(broker)
+
     def pending_challenge(self, broker: str, state: str) -> LoginChallenge | None:
         """The unexpired challenge issued for ``broker`` under ``state``, if any."""
         with self._lock:

@@ -376,6 +376,8 @@ class LoginChallenge(BaseModel):
     them typed unseen. Typed values serve that login only and are never stored.
     ``state`` must come back to ``handle_callback`` unchanged; ``context`` is
     private data the plugin needs to finish (kept server-side, never shown).
+    ``resendable``: the broker sent the code (an SMS or e-mail OTP) and starting the login
+    again has it send a new one (``Gateway.resend_code``).
     """
 
     model_config = ConfigDict(frozen=True, defer_build=True)
@@ -388,6 +390,7 @@ class LoginChallenge(BaseModel):
     secret_fields: tuple[str, ...] = ()
     state: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     context: dict[str, str] = Field(default_factory=dict, repr=False)
+    resendable: bool = False
 
     @model_validator(mode="after")
     def _field_names(self) -> LoginChallenge:

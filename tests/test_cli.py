@@ -312,3 +312,25 @@ def test_cancel_needs_one_order_or_all(gateway: Gateway) -> None:
         run(gateway, "cancel", "fake")
     code, text = run(gateway, "cancel", "fake", "--all")
     assert code == 0 and "no open orders" in text
+
+
+def test_login_can_have_a_sent_code_sent_again(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """Typing ``resend`` at the prompt of a broker that texts its code asks for a new
+    one; the new code logs in."""
+    from openalgo_core.testing.wiring import wire
+    from tests.fakeotp.plugin import hooks as fakeotp
+
+    with wire(fakeotp, home=tmp_path / "home") as harness:
+        typed: list[str] = []
+
+        class Typist(io.StringIO):
+            def readline(self, size: int | None = -1) -> str:
+                typed.append("resend" if not typed else harness.sim.user_code())
+                return typed[-1] + "\n"
+
+        monkeypatch.setattr(sys, "stdin", Typist())
+        code, text = run(harness.gateway, "login", "fakeotp")
+        assert code == 0 and "type resend for a new code" in text
+        assert "logged in to fakeotp" in text
+        assert len(harness.sim.sent_otps) == 2 and typed == ["resend", harness.sim.sent_otps[1]]

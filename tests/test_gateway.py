@@ -215,7 +215,10 @@ def test_sessions_never_outlive_the_brokers_daily_boundary(
 
         @hookimpl
         def authenticate(self, credentials: Any, client: Any) -> Any:
-            return fake_plugin.authenticate(credentials, client)  # expires at 03:00 IST
+            # The broker's own session claims two days, whatever the hour of the run.
+            session = fake_plugin.authenticate(credentials, client)
+            return session.model_copy(
+                update={"expires_at": session.created_at + dt.timedelta(days=2)})
 
     registry = Registry(environ=fake_env, discover=False)
     registry.register_broker(MidnightBroker())
@@ -225,6 +228,7 @@ def test_sessions_never_outlive_the_brokers_daily_boundary(
         session = gw.authenticate("fake")
         assert isinstance(session, Session)
         assert session.expires_at.astimezone(IST).hour == 0
+        assert session.expires_at - session.created_at <= dt.timedelta(days=1)
         assert gw.sessions.get("fake") == session
 
 

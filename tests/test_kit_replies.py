@@ -192,3 +192,20 @@ def test_an_unauthorized_code_is_an_authentication_error_on_any_call() -> None:
         with pytest.raises(AuthenticationError) as info:
             classify(reply(body, kind=kind, tag="t", status=403), replies)  # type: ignore[arg-type]
         assert type(info.value) is AuthenticationError and info.value.code == "AG7002"
+
+
+def test_a_reply_known_by_a_field_of_its_own() -> None:
+    """``ok=(ANY,)``: Definedge's first login step answers ``{"otp_token", "message"}``
+    with no status; a status envelope listed first still decides when present."""
+    replies = Replies(broker="definedge", envelopes=(
+        Envelope(status="stat", ok=("Ok",), failed=("Not_Ok",), message=("emsg",)),
+        Envelope(status="otp_token", ok=(ANY,))))
+    body = {"otp_token": "t1", "message": "Enter OTP/TOTP"}
+    assert classify(reply(body, kind="login"), replies).data == body
+    with pytest.raises(AuthenticationError, match="Invalid"):
+        classify(reply({"otp_token": "t1", "stat": "Not_Ok", "emsg": "Invalid"},
+                       kind="login"), replies)
+    with pytest.raises(BrokerResponseError, match="no known envelope"):
+        classify(reply({"message": "Enter OTP/TOTP"}, kind="login"), replies)
+    with pytest.raises(BrokerResponseError):  # never a success with an HTTP error
+        classify(reply(body, kind="login", status=401), replies)

@@ -412,3 +412,19 @@ def test_a_book_of_several_calls_is_merged_in_order(broker: Broker, tmp_path: Pa
         assert [p.symbol for p in g.fetch_positions("kitfake")] == ["INFY"]
     queries = [r.url.query for r in broker.requests if r.url.path == "/v2/positions"]
     assert queries == [b"", b"fno", b"", b"fno"]
+
+
+def test_absent_rows_are_an_empty_book_only_for_the_books_declared(
+        broker: Broker, gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Definedge may leave ``positions`` out of an empty book's reply: [] where declared,
+    an unreadable reply everywhere else."""
+    gw.authenticate("kitfake")
+    monkeypatch.setattr(KitFake, "positions_at", "data.rows")
+    broker.replies["/v2/positions"] = {"ok": True, "data": {}}
+    with pytest.raises(BrokerResponseError, match="positions are not a list"):
+        gw.fetch_positions("kitfake")
+    monkeypatch.setattr(KitFake, "books_may_be_absent", frozenset({"positions"}))
+    assert gw.fetch_positions("kitfake") == []
+    broker.replies["/v2/positions"] = {"ok": True, "data": {"rows": "x"}}
+    with pytest.raises(BrokerResponseError, match="positions are not a list"):
+        gw.fetch_positions("kitfake")

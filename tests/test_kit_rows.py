@@ -11,6 +11,7 @@ import pytest
 
 from openalgo_core.errors import BrokerResponseError
 from openalgo_core.kit import (
+    EPOCH,
     InstrumentBuilder,
     Row,
     csv_rows,
@@ -214,3 +215,14 @@ def test_time_stamps_are_read_as_ist() -> None:
         row.time("bad", "%d-%b-%Y %H:%M:%S")
     with pytest.raises(BrokerResponseError, match="'absent' is missing"):
         row.time("absent", "%H:%M:%S")
+
+
+def test_an_informative_time_stamp_never_makes_a_row_unreadable() -> None:
+    row = Row({"epoch": "1675257585", "entered": "11:15:05 26-07-2023", "odd": "soon",
+               "number": 1675257585, "huge": "99999999999"}, what="order row", broker="b")
+    at = dt.datetime(2023, 2, 1, 18, 49, 45, tzinfo=IST)
+    assert row.stamp("epoch", EPOCH) == at and row.stamp("number", EPOCH) == at
+    assert row.stamp("entered", EPOCH, "%H:%M:%S %d-%m-%Y") == dt.datetime(
+        2023, 7, 26, 11, 15, 5, tzinfo=IST)
+    assert row.stamp("odd", EPOCH, "%H:%M:%S") is None
+    assert row.stamp("huge", EPOCH) is None and row.stamp("absent", "%H:%M:%S") is None

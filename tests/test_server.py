@@ -341,3 +341,32 @@ def test_api_key_file_in_an_unusable_home(tmp_path: Path) -> None:
     (tmp_path / "apikey.sha256").mkdir()
     with pytest.raises(ConfigurationError, match="cannot read the API key file"):
         ApiKeys({}, tmp_path)
+
+
+def test_a_sent_code_can_be_sent_again_from_the_login_page(tmp_path: Path) -> None:
+    """A broker that texts its code (Definedge): "Send a new code" starts the login again,
+    the old code and page are withdrawn, the new code logs in."""
+    from openalgo_core.testing.wiring import wire
+    from tests.fakeotp.plugin import hooks as fakeotp
+
+    with wire(fakeotp, home=tmp_path / "home") as harness:
+        app = create_app(harness.gateway, environ={"OPENALGO_API_KEY": KEY},
+                         api_keys=ApiKeys({"OPENALGO_API_KEY": KEY}, Path("/nonexistent")))
+        with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
+            page = web.get("/fakeotp/login")
+            assert "Send a new code" in page.text
+            first = re.search(r'name="state" value="([^"]+)"', page.text)
+            assert first is not None
+            old_code = harness.sim.user_code()
+            again = web.post("/fakeotp/callback", data={"state": first[1], "action": "resend"})
+            assert again.status_code == 200 and "A new code was sent" in again.text
+            second = re.search(r'name="state" value="([^"]+)"', again.text)
+            assert second is not None and second[1] != first[1]
+            assert len(harness.sim.sent_otps) == 2 and harness.sim.user_code() != old_code
+            stale = web.post("/fakeotp/callback", data={"state": first[1], "code": old_code})
+            assert stale.status_code == 401 and "already used state" in stale.text
+            done = web.post("/fakeotp/callback",
+                            data={"state": second[1], "code": harness.sim.user_code()})
+            assert done.status_code == 200 and "Logged in to fakeotp" in done.text
+            replay = web.post("/fakeotp/callback", data={"state": second[1], "action": "resend"})
+            assert replay.status_code == 401 and len(harness.sim.sent_otps) == 2

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .hooks import KitHooks
     from .replies import ANY, Codes, Envelope, Replies, Reply, classify, lookup
     from .rest import Call, Login, RestBroker, printable
-    from .rows import Row, csv_rows, number, whole_number
+    from .rows import EPOCH, Row, csv_rows, number, whole_number
     from .symbols import (
         equity_symbol,
         expiry_code,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    "ANY": "replies", "BAD_ROW": "builder", "Call": "rest", "Codes": "replies",
+    "ANY": "replies", "BAD_ROW": "builder", "EPOCH": "rows", "Call": "rest", "Codes": "replies",
     "Envelope": "replies", "InstrumentBuilder": "builder", "json_array": "files",
     "unzip": "files", "KitHooks": "hooks",
     "Login": "rest", "Replies": "replies", "Reply": "replies", "RestBroker": "rest",
@@ -52,6 +52,7 @@ __all__ = [
     "ANY",
     "BAD_ROW",
     "Call",
+    "EPOCH",
     "Codes",
     "Envelope",
     "InstrumentBuilder",

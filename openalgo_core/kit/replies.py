@@ -114,8 +114,10 @@ class Envelope:
 
     ``ok`` and ``failed`` list the status values (compared case-insensitively, booleans
     and integers as text) meaning success and a definite failure; ``failed=(ANY,)``
-    makes any present value a failure. A value in neither is unreadable: never taken
-    as success, and for an order never as a rejection either. ``code`` and ``message``
+    makes any present value a failure, ``ok=(ANY,)`` any present value a success (a
+    reply known by a field of its own, such as Definedge's ``{"otp_token": ...}``). A
+    value in neither is unreadable: never taken as success, and for an order never as a
+    rejection either. ``code`` and ``message``
     list where the broker's error code and text may be (first present wins); ``data``
     is where the payload lives (None: the whole body).
     """
@@ -202,7 +204,8 @@ def classify(response: httpx.Response, replies: Replies) -> Reply:
         raise unreadable(response, broker, "expected a JSON object")
     http = response.status_code
     envelope, status = _envelope(body, replies.envelopes)
-    if envelope is not None and status in envelope.ok and http < 400:  # the common case
+    if envelope is not None and (status in envelope.ok or ANY in envelope.ok) \
+            and http < 400:  # the common case
         data = _walk(body, envelope._data) if envelope._data else body
         return Reply(body, None if data is MISSING else data, response)
     kind = request_meta(response.request).kind

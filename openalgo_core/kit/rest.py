@@ -133,8 +133,9 @@ class RestBroker:
     order_id_at: ClassVar[tuple[str, ...]] = ("data.orderid",)
     #: path of the position rows in the body; None: the envelope's data
     positions_at: ClassVar[str | None] = None
-    #: whether a positions reply lacking the rows altogether means an empty book
-    positions_may_be_absent: ClassVar[bool] = False
+    #: the books (``"positions"``, ``"order book"``, ``"trade book"``, ``"holdings"``)
+    #: whose reply lacking the rows altogether means an empty book
+    books_may_be_absent: ClassVar[frozenset[str]] = frozenset()
     #: what a typed login code must look like, and how the login page asks for it
     code_pattern: ClassVar[str] = r"\d{6}"
     code_hint: ClassVar[str] = "6 digits"
@@ -349,7 +350,8 @@ class RestBroker:
         secret = tuple(f.name.lower() for f in missing if f.secret)
         prompt = self.code_prompt if "code" in fields else "Enter what the login needs"
         return LoginChallenge(broker=self.broker, kind="code", prompt=prompt,
-                              fields=fields, secret_fields=secret, context=dict(context))
+                              fields=fields, secret_fields=secret, context=dict(context),
+                              resendable=bool(context) and "code" in fields)
 
     def handle_callback(self, credentials: Credentials, client: BrokerClient,
                         challenge: LoginChallenge, params: Mapping[str, str]) -> Session:
@@ -408,18 +410,18 @@ class RestBroker:
 
     def _positions(self, reply: Reply, instruments: InstrumentIndex) -> list[Position]:
         return self.rows(reply, self.positions_at, "positions",
-                         lambda row: self.position(row, instruments),
-                         may_be_absent=self.positions_may_be_absent)
+                         lambda row: self.position(row, instruments))
 
     def rows(self, reply: Reply, at: str | None, what: str,
-             build: Callable[[Row], _T | None], *, may_be_absent: bool = False) -> list[_T]:
+             build: Callable[[Row], _T | None]) -> list[_T]:
         """Every row of a book reply built by ``build`` (None: skip the row). An empty
-        reply, null rows (or absent ones, ``may_be_absent``) are ``[]``; rows that are not
-        a list, or any row that cannot be read, make the whole reply unreadable."""
+        reply, null rows (or absent ones, for the books in ``books_may_be_absent``) are
+        ``[]``; rows that are not a list, or any row that cannot be read, make the whole
+        reply unreadable."""
         if reply.empty:
             return []
         rows = reply.data if at is None else lookup(reply.body, at)
-        if rows is None or (rows is MISSING and may_be_absent):
+        if rows is None or (rows is MISSING and what in self.books_may_be_absent):
             return []
         if not isinstance(rows, list):
             raise unreadable(reply.response, self.broker, f"{what} are not a list")

@@ -27,7 +27,7 @@ from typing import Any, Final, TypeVar
 from ..errors import BrokerResponseError
 from ..models import IST
 
-__all__ = ["MAX_MAGNITUDE", "Row", "csv_rows", "number", "whole_number"]
+__all__ = ["EPOCH", "MAX_MAGNITUDE", "Row", "csv_rows", "number", "whole_number"]
 
 #: The largest magnitude a broker number may have (quantities, prices, P&L in rupees).
 MAX_MAGNITUDE: Final = 10**15
@@ -36,6 +36,8 @@ _MAX_CHARS: Final = 40
 _FLAGS: Final = {"true": True, "false": False, "y": True, "n": False, "yes": True, "no": False,
                  "1": True, "0": False}
 _NO_DEFAULT: Final = object()
+#: A :meth:`Row.stamp` layout: whole seconds since 1970 (``"1675257585"``).
+EPOCH: Final = "epoch seconds"
 T = TypeVar("T")
 
 
@@ -175,6 +177,25 @@ class Row:
         if "%d" not in layout and "%j" not in layout:
             parsed = dt.datetime.combine(dt.datetime.now(IST).date(), parsed.time())
         return parsed.replace(tzinfo=IST)
+
+    def stamp(self, field: str, *layouts: str) -> dt.datetime | None:
+        """A time stamp that is informative only: the first of ``layouts`` that reads
+        (``EPOCH``: whole seconds since 1970), as :meth:`time` does; None when the field is
+        absent or in no layout, so a broker's unexpected time format never makes a row
+        unreadable."""
+        for layout in layouts:
+            if layout == EPOCH:
+                value = self.data.get(field)
+                text = str(value).strip() if isinstance(value, str | int) else ""
+                if text.isdigit() and 0 < int(text) < 10**10:
+                    return dt.datetime.fromtimestamp(int(text), IST)
+                continue
+            try:
+                found: dt.datetime | None = self.time(field, layout, None)
+            except BrokerResponseError:
+                continue
+            return found
+        return None
 
     def lookup(self, field: str, table: Mapping[str, T], default: Any = _NO_DEFAULT) -> T:
         """The entry of ``table`` keyed by the field's text."""

@@ -315,7 +315,15 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
             form = await request.form()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
         try:
-            session = await _in_thread(gateway.handle_callback, broker, params)
+            if params.get("action") == "resend":
+                result = await _in_thread(gateway.resend_code, broker,
+                                          params.get("state", ""))
+                if isinstance(result, LoginChallenge):
+                    return page(request, "code.html", broker=broker, challenge=result,
+                                resent=True)
+                session = result
+            else:
+                session = await _in_thread(gateway.handle_callback, broker, params)
         except OpenAlgoError as exc:
             return page(request, "message.html", _status(exc), title="Login refused",
                         message=str(exc))

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
@@ -27,7 +26,6 @@ import msgspec
 
 from openalgo_core import (
     BrokerClient,
-    BrokerResponseError,
     Credentials,
     Instrument,
     InstrumentIndex,
@@ -250,7 +248,7 @@ class AngelBroker(RestBroker):
             price=row.decimal("price", 0), trigger_price=row.decimal("triggerprice", 0),
             status=_status(row), filled_quantity=row.whole("filledshares", 0),
             average_price=row.decimal("averageprice", 0), reason=row.text("text", ""),
-            tag=row.text("ordertag", "") or None, timestamp=_time(row, "updatetime", _TIME),
+            tag=row.text("ordertag", "") or None, timestamp=row.stamp("updatetime", _TIME),
             raw=row.data)
 
     def cancel_call(self, order: Order, credentials: Credentials) -> Call:
@@ -282,7 +280,7 @@ class AngelBroker(RestBroker):
                      action=row.text("transactiontype"),
                      product=row.lookup("producttype", PRODUCTS_BACK), quantity=size,
                      average_price=price, trade_value=value,
-                     timestamp=_time(row, "filltime", "%H:%M:%S"))
+                     timestamp=row.stamp("filltime", "%H:%M:%S"))
 
     def funds_call(self, credentials: Credentials) -> Call:
         return Call("GET", "api", FUNDS_PATH)
@@ -327,14 +325,3 @@ def _status(row: Row) -> str:
     if "pending" in text:
         return "open"
     raise row.fail("status", "is not a status Angel documents")
-
-
-def _time(row: Row, field: str, layout: str) -> dt.datetime | None:
-    """The row's IST time stamp, or None when absent or in another layout (⚠ Angel's
-    layouts are not documented in full: a time stamp is informative and never makes a
-    row unreadable)."""
-    try:
-        stamp: dt.datetime | None = row.time(field, layout, None)
-    except BrokerResponseError:
-        return None
-    return stamp

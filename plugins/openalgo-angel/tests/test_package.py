@@ -21,7 +21,7 @@ PACKAGE = Path(openalgo_angel.__file__).parent
 
 
 def test_version_matches_the_distribution() -> None:
-    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.4.0"
+    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.4.1"
     assert (PACKAGE / "py.typed").is_file()
 
 

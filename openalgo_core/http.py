@@ -35,7 +35,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any, Literal, NamedTuple
@@ -77,9 +77,40 @@ class RequestMeta(NamedTuple):
 
     kind: RequestKind
     tag: str | None = None
+    #: secrets the URL carries (Definedge's API token in its login path): every log line
+    #: and error shows ``***`` in their place
+    redact: tuple[str, ...] = ()
 
 
 _READ = RequestMeta("read")
+#: Every secret a request declared in its URL (``redact``), for httpx's own log line.
+_URL_SECRETS: set[str] = set()
+
+
+def _hidden(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def shown_path(request: httpx.Request) -> str:
+    """The request's path as logs and errors may show it (declared secrets as ``***``)."""
+    return _hidden(request.url.path, request_meta(request).redact)
+
+
+class _HideUrlSecrets(logging.Filter):
+    """Hides the declared URL secrets in httpx's ``HTTP Request: GET <url>`` log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _URL_SECRETS and isinstance(record.args, tuple):
+            secrets = tuple(_URL_SECRETS)
+            record.args = tuple(_hidden(str(arg), secrets) if isinstance(arg, httpx.URL)
+                                else arg for arg in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideUrlSecrets())
 
 
 def request_meta(request: httpx.Request) -> RequestMeta:
@@ -171,7 +202,7 @@ def unreadable(response: httpx.Response, broker: str, why: str) -> BrokerRespons
     :class:`UnreadableOrderReplyError` carrying the order's tag (from the request):
     the order may or may not be live."""
     meta = request_meta(response.request)
-    where = f"{response.request.url.path} (HTTP {response.status_code})"
+    where = f"{shown_path(response.request)} (HTTP {response.status_code})"
     if meta.kind == "order":
         return UnreadableOrderReplyError(
             f"{why} in the reply to an order from {where}; check the order book for tag"
@@ -196,7 +227,7 @@ def parse_json(response: httpx.Response, broker: str) -> Any:
         if request_meta(response.request).kind == "order":
             raise unreadable(response, broker, "not JSON") from None
         raise BrokerResponseError(
-            f"expected JSON from {response.request.url.path}, got"
+            f"expected JSON from {shown_path(response.request)}, got"
             f" {response.headers.get('content-type', 'no content type')}"
             f" (HTTP {response.status_code})",
             broker=broker, raw=response.content, status_code=response.status_code) from None
@@ -256,7 +287,7 @@ def _log_response(broker: str) -> Callable[[httpx.Response], None]:
             req = response.request
             meta = request_meta(req)
             log.debug("%s %s %s%s [%s%s] -> %s", broker, req.method, req.url.host,
-                      req.url.path, meta.kind, f" tag {meta.tag}" if meta.tag else "",
+                      shown_path(req), meta.kind, f" tag {meta.tag}" if meta.tag else "",
                       response.status_code)
     return hook
 
@@ -336,12 +367,13 @@ class BrokerClient:
         return any(marker.lower() in text for marker in self.info.rate_limit_markers)
 
     def request(self, method: str, url: str, *, kind: RequestKind, tag: str | None = None,
-                **kwargs: Any) -> httpx.Response:
+                redact: tuple[str, ...] = (), **kwargs: Any) -> httpx.Response:
         """Send a request with the retry rules of ``kind``; return any non-5xx reply.
 
         ``kind`` and ``tag`` (an order's tag) are stated here once and travel with the
         request (:func:`request_meta` reads them back from ``response.request``).
         4xx replies other than rate limits are returned for the plugin to map.
+        ``redact`` names secrets the URL carries: logs and errors never show them.
 
         Raises:
             BrokerConnectionError: the request never left (after any retries).
@@ -350,7 +382,11 @@ class BrokerClient:
             BrokerServerError: 5xx or no reply for a ``read``/``login`` after retries.
             ValidationError: a header value is not ASCII (nothing was sent).
         """
-        meta = RequestMeta(kind, tag) if kind != "read" or tag else _READ
+        meta = RequestMeta(kind, tag, redact) if kind != "read" or tag or redact else _READ
+        if redact:
+            if len(_URL_SECRETS) > 1000:  # a handful of accounts' tokens, many times over
+                _URL_SECRETS.clear()
+            _URL_SECRETS.update(redact)
         try:
             request = self._build(method, url, kwargs, meta)
         except UnicodeEncodeError:
@@ -360,7 +396,7 @@ class BrokerClient:
 
     def _send(self, request: httpx.Request, url: str) -> httpx.Response:
         """The retry loop; what may be retried is read from the request's meta."""
-        kind, tag = request_meta(request)
+        kind, tag, redact = request_meta(request)
         limiter = self.limiters.get(_CATEGORY[kind])
         attempts = 1 if kind == "login" else self.retry.attempts
         attempt = 0
@@ -375,17 +411,19 @@ class BrokerClient:
                 if not last:
                     self._sleep(self.retry.delay(attempt))
                     continue
-                raise BrokerConnectionError(f"could not reach {_where(url)}: {_why(exc)}",
-                                            broker=self.broker) from None
+                raise BrokerConnectionError(
+                    f"could not reach {_where(url, redact)}: {_why(exc)}",
+                    broker=self.broker) from None
             except httpx.TransportError as exc:
                 if kind == "order":
                     raise OrderStatusUnknownError(
-                        f"order sent to {_where(url)} but no reply ({_why(exc)}); check the"
-                        f" order book for tag {tag}", broker=self.broker, tag=tag) from None
+                        f"order sent to {_where(url, redact)} but no reply ({_why(exc)});"
+                        f" check the order book for tag {tag}", broker=self.broker,
+                        tag=tag) from None
                 if not last:
                     self._sleep(self.retry.delay(attempt))
                     continue
-                raise BrokerServerError(f"no reply from {_where(url)}: {_why(exc)}",
+                raise BrokerServerError(f"no reply from {_where(url, redact)}: {_why(exc)}",
                                         broker=self.broker) from None
             if self._is_rate_limited(response):
                 wait = _retry_after(response)
@@ -405,9 +443,10 @@ class BrokerClient:
                 if not last and kind == "read":
                     self._sleep(self.retry.delay(attempt))
                     continue
-                raise BrokerServerError(f"HTTP {response.status_code} from {_where(url)}",
-                                        broker=self.broker, raw=response.content,
-                                        status_code=response.status_code)
+                raise BrokerServerError(
+                    f"HTTP {response.status_code} from {_where(url, redact)}",
+                    broker=self.broker, raw=response.content,
+                    status_code=response.status_code)
             return response
 
     def _build(self, method: str, url: str, kwargs: dict[str, Any],
@@ -471,9 +510,9 @@ class BrokerClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _where(url: str) -> str:
+def _where(url: str, redact: tuple[str, ...] = ()) -> str:
     parts = urlsplit(url)
-    return f"{parts.netloc}{parts.path}"
+    return _hidden(f"{parts.netloc}{parts.path}", redact)
 
 
 def _why(exc: Exception) -> str:

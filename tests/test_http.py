@@ -174,6 +174,32 @@ def test_logs_have_no_query_values_or_headers(caplog: pytest.LogCaptureFixture) 
     assert "/api/x" in caplog.text and "topsecret" not in caplog.text
 
 
+def test_a_secret_in_the_path_is_never_logged_or_shown(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Definedge's login puts the API token in the path: declared (``redact``), it shows
+    as *** in the core's log, httpx's own log line and every error."""
+    caplog.set_level(logging.DEBUG)
+    secret = "tok-4f9a1c77e2"
+    url = "https://api.example.in/login/" + secret
+    ok, _ = scripted(httpx.Response(200, text="<html>"))
+    reply = client_with(ok, []).request("GET", url, kind="login", redact=(secret,))
+    with pytest.raises(BrokerResponseError) as unreadable_reply:
+        parse_json(reply, "b")
+    failing, _ = scripted(httpx.Response(503), httpx.Response(503), httpx.Response(503))
+    with pytest.raises(BrokerServerError) as server_error:
+        client_with(failing, []).request("GET", url, kind="read", redact=(secret,))
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(BrokerConnectionError) as unreachable:
+        client_with(refuse, []).request("GET", url, kind="read", redact=(secret,))
+    shown = "\n".join([caplog.text, str(unreadable_reply.value), str(server_error.value),
+                       str(unreachable.value)])
+    assert "/login/***" in caplog.text and "HTTP Request: GET" in caplog.text
+    assert shown.count("/login/***") >= 5 and secret not in shown
+
+
 def test_parse_json_typed_errors() -> None:
     request = httpx.Request("POST", URL)
     bad = httpx.Response(200, text="<html>", request=request)

@@ -57,7 +57,7 @@ from ..errors import (
     RateLimitError,
     SessionExpiredError,
 )
-from ..http import parse_json, request_meta, unreadable
+from ..http import parse_json, request_meta, shown_path, unreadable
 
 __all__ = ["ANY", "Codes", "Envelope", "Reply", "Replies", "classify", "lookup"]
 
@@ -260,5 +260,5 @@ def _refusal(response: httpx.Response, replies: Replies, kind: str, code: str,
     if kind == "order":
         return OrderRejectedError(message or "refused without a reason", broker=broker,
                                   code=code or None, raw=raw, status_code=http)
-    return BrokerResponseError(f"{response.request.url.path}: {_said(message, code)}",
+    return BrokerResponseError(f"{shown_path(response.request)}: {_said(message, code)}",
                                broker=broker, raw=raw, status_code=http)

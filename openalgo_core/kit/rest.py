@@ -107,6 +107,8 @@ class Call(NamedTuple):
     content: bytes | None = None
     headers: Mapping[str, str] | None = None
     params: Mapping[str, str] | None = None
+    #: secrets the path carries (an API token in a login path): never logged or shown
+    redact: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +277,8 @@ class RestBroker:
         if call.params:
             body["params"] = call.params
         response = client.request(call.method, client.url(call.host, call.path, base=base),
-                                  kind=kind, tag=tag, headers=headers, **body)
+                                  kind=kind, tag=tag, headers=headers, redact=call.redact,
+                                  **body)
         return classify(response, self.replies)
 
     def session(self, reply: Reply, user_id: str, access_token: Any, *,

@@ -81,9 +81,12 @@ class ConformanceBase:
 
     def garbage_harnesses(self, tmp_path: Path) -> Iterator[Harness]:
         """A harness per mode of ``garbage_modes`` (in-process only by default: hostile
-        bytes are the same over a socket, and a sweep sends hundreds of requests)."""
+        bytes are the same over a socket, and a sweep sends hundreds of requests). Its
+        simulator serves the small master (its own listings): a sweep parses the master
+        hundreds of times, and a full-size one is checked by ``MasterContractConformance``."""
         for mode in self.garbage_modes:
             with self.wire(mode, home=tmp_path / mode) as harness:
+                harness.sim.master_size = 0
                 yield harness
 
     # -- helpers -------------------------------------------------------------------

@@ -8,13 +8,16 @@ in the benchmark modules; a new broker adds one :class:`BrokerBench` here.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
+import json
 import os
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +60,9 @@ class BrokerBench:
     sdk_orders: Callable[[str, dict[str, str]], Callable[[], Any]]
     #: master-contract bytes -> {(symbol, exchange): token}, the way OpenAlgo builds it
     pandas_symbol_map: Callable[[bytes], dict[tuple[str, str], str]]
+    #: the floor of reading the master's format (no symbols, no index) and its name
+    master_floor: Callable[[bytes], Any] = json.loads
+    master_floor_name: str = "json.loads"
 
 
 def credentials(broker: str, registry: Registry) -> dict[str, str]:
@@ -173,7 +179,74 @@ ANGEL = BrokerBench(id="angel", make_sim=_angel_sim, sdk_name="smartapi-python",
                     sdk_import="import SmartApi", sdk_orders=_angel_sdk,
                     pandas_symbol_map=_angel_pandas)
 
-BROKERS = {b.id: b for b in (ANGEL,)}
+# -- Definedge ---------------------------------------------------------------------------
+#: where pyintegrate 3.0.0 downloads the master whatever its URLs are (sdk-observed.md)
+_DEFINEDGE_MASTER = "https://app.definedgesecurities.com/public/allmaster.zip"
+
+
+def _definedge_sim(env: dict[str, str], master_size: int | None) -> SimulatorBase:
+    from openalgo_definedge.simulator import DefinedgeSimulator
+
+    return DefinedgeSimulator(environ=env, master_size=master_size, margin_limit=None)
+
+
+def _definedge_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
+    import requests
+    from integrate import ConnectToIntegrate, IntegrateOrders
+    from integrate import connect as integrate_connect
+
+    class ToSimulator(requests.adapters.HTTPAdapter):
+        """The SDK's hard-coded master download, sent to the simulator (path kept)."""
+
+        def send(self, request: requests.PreparedRequest, *args: Any,
+                 **kwargs: Any) -> requests.Response:
+            request.url = url + "/public/allmaster.zip"
+            return super().send(request, *args, **kwargs)
+
+    # the SDK extracts the master next to its own module: a temporary directory instead
+    integrate_connect.__file__ = os.path.join(tempfile.mkdtemp(prefix="pyintegrate-"),
+                                              "connect.py")
+    conn = ConnectToIntegrate(login_url=url + "/auth/realms/debroking/dsbpkc/",
+                              base_url=url + "/dart/v1/")
+    conn._req_sess.mount(_DEFINEDGE_MASTER, ToSimulator())
+    conn.login(api_token=env["OPENALGO_DEFINEDGE_API_KEY"],
+               api_secret=env["OPENALGO_DEFINEDGE_API_SECRET"],
+               totp=pyotp.TOTP(env["OPENALGO_DEFINEDGE_TOTP_SECRET"]).now())
+    orders = IntegrateOrders(conn)
+
+    def place() -> Any:
+        reply = orders.place_order(exchange="NSE", tradingsymbol="SBIN-EQ", quantity=1,
+                                   order_type="BUY", price_type="MARKET",
+                                   product_type="INTRADAY", price=0, algo_id="99999")
+        if reply.get("status") != "SUCCESS":
+            raise RuntimeError(f"SDK order failed: {reply}")
+        return reply["order_id"]
+    return place
+
+
+def _allmaster_rows(data: bytes) -> list[list[str]]:
+    """The floor of Definedge's format: unzip, then ``csv.reader`` over every row."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        text = archive.read("allmaster.csv").decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _definedge_pandas(data: bytes) -> dict[tuple[str, str], str]:
+    """OpenAlgo's way: a header-less DataFrame, the -EQ/-BE suffix stripped, then a map."""
+    import pandas as pd
+
+    df = pd.read_csv(io.BytesIO(data), compression="zip", header=None, dtype=str,
+                     keep_default_na=False)
+    symbol = df[3].str.replace(r"-(EQ|BE|MF|SG)$", "", regex=True)
+    return dict(zip(zip(symbol, df[0], strict=True), df[1], strict=True))
+
+
+DEFINEDGE = BrokerBench(id="definedge", make_sim=_definedge_sim, sdk_name="pyintegrate",
+                        sdk_import="import integrate", sdk_orders=_definedge_sdk,
+                        pandas_symbol_map=_definedge_pandas, master_floor=_allmaster_rows,
+                        master_floor_name="zipfile + csv.reader")
+
+BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE)}
 
 
 def installed() -> list[BrokerBench]:

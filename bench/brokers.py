@@ -225,7 +225,8 @@ def _definedge_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
 
 
 def _allmaster_rows(data: bytes) -> list[list[str]]:
-    """The floor of Definedge's format: unzip, then ``csv.reader`` over every row."""
+    """The floor of Definedge's format: unzip, decode, and every row as ``csv.reader``
+    gives it (kept, as ``json.loads`` keeps Angel's rows: the format decoded, no more)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         text = archive.read("allmaster.csv").decode()
     return list(csv.reader(io.StringIO(text)))

@@ -117,9 +117,9 @@ class Envelope:
     makes any present value a failure, ``ok=(ANY,)`` any present value a success (a
     reply known by a field of its own, such as Definedge's ``{"otp_token": ...}``). A
     value in neither is unreadable: never taken as success, and for an order never as a
-    rejection either. ``code`` and ``message``
-    list where the broker's error code and text may be (first present wins); ``data``
-    is where the payload lives (None: the whole body).
+    rejection either. ``code`` and ``message`` list where the broker's error code and
+    text may be (first present wins); ``data`` is where the payload lives (None: the
+    whole body).
     """
 
     status: str

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import re
+import subprocess
+import sys
 from importlib.metadata import entry_points
 
 import pytest
 
+from ...hookspecs import PROJECT
 from ...models import LoginChallenge
 from ...registry import ENTRY_POINT_GROUP, defaulted_hookimpl_params
 from ..wiring import Harness
@@ -29,6 +34,53 @@ class PackageConformance(ConformanceBase):
         assert eps[0].load() is self.plugin
         assert info.id == broker_id
         assert all(spec.name for spec in info.credentials)
+
+    def test_only_the_entry_point_module_declares_hookimpls(self, broker_id: str) -> None:
+        """The hook surface is one module (the entry point's): no other module of the
+        package carries pluggy's hookimpl marker, which a registry would pick up twice."""
+        module, package = self._entry_module(broker_id)
+        marker = f"{PROJECT}_impl"
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            name = f"{package}.{info.name}"
+            if name != module:
+                loaded = importlib.import_module(name)
+                assert not any(hasattr(getattr(loaded, attr), marker) for attr in dir(loaded)
+                               ), f"{name} declares hookimpls"
+
+    def test_loading_the_plugin_imports_only_its_declaration(self, broker_id: str) -> None:
+        """Listing and loading the broker (``openalgo brokers``, a gateway's start) imports
+        the entry point's module and the package's declaration, not pydantic, httpx or
+        the modules doing the work; building a kit plugin's broker (its first hook call)
+        does not import its simulator (which needs the ``testing`` extra)."""
+        module, package = self._entry_module(broker_id)
+        code = f"""if True:
+            import sys
+            from openalgo_core import Registry
+            registry = Registry()
+            registry.load({broker_id!r})
+            plugin = registry.record({broker_id!r}).plugin
+            plugin.broker_info()
+            heavy = sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx',
+                           'starlette', 'openalgo_core.models', {package + '.'!r}))
+                           and m != {module!r})
+            getattr(plugin, "broker", None)
+            sim = sorted(m for m in sys.modules if m.startswith(('starlette',
+                         'openalgo_core.testing.simulator', {package + '.sim'!r})))
+            print("loading imported", heavy, "; building the broker imported", sim)
+            sys.exit(bool(heavy or sim))"""
+        done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    @staticmethod
+    def _entry_module(broker_id: str) -> tuple[str, str]:
+        """(the entry point's module, its top-level package); skipped when the broker is
+        not installed (``test_broker_info_matches_entry_point`` fails for that)."""
+        eps = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == broker_id]
+        if not eps:
+            pytest.skip("not installed: no entry point to load")
+        module = eps[0].value.partition(":")[0]
+        return module, module.partition(".")[0]
 
     def test_no_secret_in_logs_or_reprs(self, harness: Harness,
                                         caplog: pytest.LogCaptureFixture) -> None:

@@ -519,29 +519,50 @@ class BrokerClient:
                              content=kwargs.get("content"), extensions=extensions)
 
     def download(self, url: str, *, progress: ProgressCallback | None = None,
-                 headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 16,
-                 rate: RateBucket | None = None) -> bytes:
+                 headers: Mapping[str, str] | None = None,
+                 params: Mapping[str, str] | None = None, chunk_size: int = 1 << 16,
+                 rate: RateBucket | None = None,
+                 refusal: Callable[[httpx.Response], object] | None = None) -> bytes:
         """GET a (large) file as bytes (a read: retried and paced, in ``rate`` when the
         broker limits its file downloads apart), reporting ``progress(done, total)``;
-        ``headers`` for a file behind the broker's auth."""
+        ``headers`` for a file behind the broker's auth. A rate-limited reply is retried
+        with back-off like any read; ``refusal(response)`` judges any other 4xx first
+        (it raises the broker's typed error, e.g. ``SessionExpiredError`` for a file behind
+        an expired session: :meth:`openalgo_core.kit.RestBroker.download` does).
+
+        Raises:
+            BrokerResponseError: HTTP 4xx (unless ``refusal`` raised something else).
+            RateLimitError: still rate limited after the allowed retries.
+            BrokerServerError, BrokerConnectionError: 5xx, or no connection, after retries.
+        """
         attempts = self.retry.attempts
         limiter = self._limiter("read", rate)
         for attempt in range(1, attempts + 1):
             if limiter is not None:
                 limiter.acquire()
             try:
-                with self.http.stream("GET", url, headers=headers,
+                with self.http.stream("GET", url, headers=headers, params=params,
                                       extensions={EXTENSION: _READ}) as response:
                     if response.status_code >= 400:
                         response.read()
-                        if response.status_code >= 500 and attempt < attempts:
+                        status = response.status_code
+                        if self._is_rate_limited(response):
+                            wait = _retry_after(response)
+                            if attempt < attempts and not (
+                                    wait is not None and wait > self.retry.max_retry_after):
+                                self._sleep(self.retry.delay(attempt, wait))
+                                continue
+                            raise RateLimitError("rate limited by the broker",
+                                                 broker=self.broker, retry_after=wait,
+                                                 raw=response.content, status_code=status)
+                        if status >= 500 and attempt < attempts:
                             self._sleep(self.retry.delay(attempt))
                             continue
-                        cls = BrokerServerError if response.status_code >= 500 \
-                            else BrokerResponseError
-                        raise cls(f"HTTP {response.status_code} downloading {_where(url)}",
-                                  broker=self.broker, raw=response.content,
-                                  status_code=response.status_code)
+                        if status < 500 and refusal is not None:
+                            refusal(response)
+                        cls = BrokerServerError if status >= 500 else BrokerResponseError
+                        raise cls(f"HTTP {status} downloading {_where(url)}",
+                                  broker=self.broker, raw=response.content, status_code=status)
                     total = int(response.headers.get("Content-Length", 0)) or None
                     chunks: list[bytes] = []
                     done = 0

@@ -20,6 +20,7 @@ from openalgo_core import (
     PluginError,
     RateLimitError,
     RetryPolicy,
+    SessionExpiredError,
     UnreadableOrderReplyError,
     ValidationError,
 )
@@ -500,3 +501,33 @@ def test_every_request_carries_its_kind_and_tag(kind: RequestKind, tag: str | No
     handler, calls = scripted(httpx.Response(200, json={}))
     response = client_with(handler, []).request("POST", URL, kind=kind, tag=tag, json={})
     assert request_meta(calls[0]) == request_meta(response.request) == RequestMeta(kind, tag)
+
+
+def test_a_rate_limited_download_is_retried_then_refused() -> None:
+    sleeps: list[float] = []
+    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": "2"}),
+                              httpx.Response(200, content=b"a,b\n"))
+    assert client_with(handler, sleeps).download(URL) == b"a,b\n"
+    assert len(calls) == 2 and sleeps == [2.0]
+    handler, calls = scripted(httpx.Response(429))
+    with pytest.raises(RateLimitError):
+        client_with(handler, []).download(URL)
+    assert len(calls) == 3
+
+
+def test_a_download_refusal_is_judged_by_the_caller_first() -> None:
+    """``refusal`` sees a 4xx reply (with the query the download sent) and may raise the
+    broker's typed error; when it does not, the download's own error follows."""
+    handler, calls = scripted(httpx.Response(403, json={"error": "TokenException"}))
+    seen: list[httpx.Response] = []
+
+    def judge(response: httpx.Response) -> None:
+        seen.append(response)
+        if response.json()["error"] == "TokenException":
+            raise SessionExpiredError("expired", broker="fake")
+
+    with pytest.raises(SessionExpiredError):
+        client_with(handler, []).download(URL, params={"source": "fno"}, refusal=judge)
+    assert len(calls) == 1 and calls[0].url.params["source"] == "fno"
+    with pytest.raises(BrokerResponseError, match="HTTP 403"):
+        client_with(handler, []).download(URL, refusal=seen.append)

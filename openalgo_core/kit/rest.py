@@ -286,6 +286,34 @@ class RestBroker:
                                   **body)
         return classify(response, self.replies)
 
+    def download(self, client: BrokerClient, call: Call, *, session: Session | None,
+                 credentials: Credentials | None = None,
+                 progress: ProgressCallback | None = None) -> bytes:
+        """The file ``call`` GETs (a master contract), with the headers every call carries
+        (a file behind the broker's auth), paced in ``call.rate``; a refusal in one of the
+        broker's envelopes is classified like any reply, so a file refused for an expired
+        session is a ``SessionExpiredError`` (the gateway then logs in again once, when it
+        can) and a rate limit a ``RateLimitError``.
+
+        ``credentials`` may be None (``fetch_instruments`` is given none): :meth:`headers`
+        and :meth:`prepare` then see an empty set.
+
+        Raises:
+            SessionExpiredError, AuthenticationError, RateLimitError, BrokerResponseError,
+            BrokerServerError, BrokerConnectionError: as :meth:`BrokerClient.download`.
+        """
+        if credentials is None:
+            credentials = Credentials(self.broker, {})
+        call = self.prepare(call, credentials, session)
+        base = None
+        if session is not None and HOST_PREFIX + call.host in session.extra:
+            base = session.extra[HOST_PREFIX + call.host].get_secret_value()
+        headers = {**self.headers(credentials, session), **(call.headers or {})}
+        replies = self.replies
+        return client.download(client.url(call.host, call.path, base=base),
+                               headers=headers or None, params=call.params, progress=progress,
+                               rate=call.rate, refusal=lambda reply: classify(reply, replies))
+
     def session(self, reply: Reply, user_id: str, access_token: Any, *,
                 refresh_token: Any = None, feed_token: Any = None,
                 hosts: Mapping[str, Any] | None = None,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import openalgo_indmoney.plugin
 import pytest
 
@@ -12,3 +14,12 @@ from openalgo_core.kit import KitHooks
 @pytest.fixture
 def openalgo_plugin() -> KitHooks:
     return openalgo_indmoney.plugin.hooks
+
+
+@pytest.fixture
+def broker_sim(openalgo_plugin: KitHooks, broker_environ: dict[str, str]) -> Any:
+    """The kit's simulator fixture on the small master (the simulator's own listings): the
+    full-size files are checked by the conformance suite and ``test_sim_master.py``."""
+    sim = openalgo_plugin.broker_simulator(environ=broker_environ)
+    sim.master_size = 0
+    return sim

@@ -482,7 +482,7 @@ class IndMoneyBroker(RestBroker):
 
     def fetch_holdings(self, session: Session, credentials: Credentials,
                        client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
-        """Demat and T1 holdings (``total_qty``), valued at last prices fetched for them."""
+        """Holdings (demat and T1: ``total_qty``), valued at last prices fetched for them."""
         reply = self._read(self.holdings_call(credentials), session, credentials, client)
         held = self.rows(reply, None, "holdings", lambda row: self._holding(row, instruments))
         codes = [h.code for h in held]
@@ -493,8 +493,8 @@ class IndMoneyBroker(RestBroker):
 
     def _holding(self, row: Row, instruments: InstrumentIndex) -> _Held | None:
         """A holding row (no exchange in it: its security id is looked up on NSE, then
-        BSE); nothing held: None."""
-        quantity = row.whole("total_qty")
+        BSE); nothing held: None. The quantity is :data:`~.mapping.HOLDING_QUANTITY`."""
+        quantity = row.whole(mapping.HOLDING_QUANTITY)
         if quantity <= 0:
             return None
         token = row.text("security_id")

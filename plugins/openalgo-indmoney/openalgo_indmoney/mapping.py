@@ -120,5 +120,8 @@ PREFERRED_SERIES: Final = "EQ"
 #: ⚠ Is the available balance (``detailed_avl_balance.eq_cnc``) net of the day's
 #: realised P&L? True: margin used = start-of-day balance + realised - available.
 AVAILABLE_INCLUDES_REALISED: bool = True
+#: ⚠ The holding quantity: ``total_qty`` (settled in the demat account plus T1, bought and
+#: paid for); ``dp_qty`` would leave out the T1 shares.
+HOLDING_QUANTITY: str = "total_qty"
 #: Scrip codes per quotes request (the docs' limit).
 QUOTES_PER_CALL: Final = 1000

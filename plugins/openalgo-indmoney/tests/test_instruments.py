@@ -84,12 +84,16 @@ def test_nan_cells_skip_their_row_and_are_counted_once(
     "NSE,D,2,FUTIDX,1,NIFTYAUGFUT,75,N,2026-08-27,-1,,0.05,M,FUTIDX,,N",  # no month part
     "NSE,E,1",                                        # a short row
 ])
-def test_an_unreadable_row_is_skipped_and_counted(row: str) -> None:
+def test_an_unreadable_row_is_skipped_and_counted(row: str,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
     good = "NSE,E,3045,EQUITY,0,SBIN,1,SBIN,,,,0.05,,EQUITY,EQ,SBIN"
-    rows = parse_instruments(files(equity=contracts(good, row) if ",E," in row
-                                   or row.startswith(",") else contracts(good),
-                                   fno=contracts(row) if ",D," in row else EMPTY_CONTRACTS))
+    with caplog.at_level(logging.WARNING, logger="openalgo.instruments"):
+        rows = parse_instruments(files(equity=contracts(good, row) if ",E," in row
+                                       or row.startswith(",") else contracts(good),
+                                       fno=contracts(row) if ",D," in row else EMPTY_CONTRACTS))
     assert [r.symbol for r in rows] == ["SBIN"]
+    (record,) = caplog.records  # counted, not dropped in silence
+    assert "1 rows skipped as unreadable" in record.getMessage()
 
 
 def test_a_blank_tick_may_take_a_configured_default(tick_default: None) -> None:

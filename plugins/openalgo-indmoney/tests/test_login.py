@@ -82,14 +82,48 @@ def test_the_seeds_env_logs_in_with_the_pasted_token(seeded: Harness) -> None:
     assert receipt.order_id.startswith("EQ-")
 
 
-def test_an_expired_pasted_token_asks_for_a_fresh_one(seeded: Harness) -> None:
+@pytest.mark.parametrize("master_loaded", [True, False], ids=["a read", "the master"])
+def test_an_expired_pasted_token_asks_for_a_fresh_one(seeded: Harness,
+                                                      master_loaded: bool) -> None:
+    """Met on any call (a read, the master contract's download): the error says to paste
+    a fresh token, as there is nothing to generate one with."""
     seeded.gateway.authenticate("indmoney")
+    if master_loaded:
+        seeded.gateway.instruments("indmoney")
     seeded.sim.expire_sessions()
     with pytest.raises(LoginRequiredError) as caught:
         seeded.gateway.fetch_positions("indmoney")
     message = str(caught.value)
     assert "paste a fresh one" in message and "BROKER_API_SECRET" in message
     assert caught.value.status_code == 403
+
+
+def test_the_hint_to_paste_is_for_an_account_that_cannot_generate_a_token() -> None:
+    from openalgo_indmoney.broker import IndMoneyBroker
+
+    from openalgo_core import Credentials, SessionExpiredError
+    from openalgo_core.models import new_session
+
+    expired = SessionExpiredError("session no longer valid", broker="indmoney")
+    session = new_session("indmoney", "u", "t")
+    able = Credentials("indmoney", {"API_KEY": "c", "PIN": "1", "TOTP_SECRET": "S" * 32})
+    assert IndMoneyBroker()._hinted(expired, able, session) is expired
+    assert IndMoneyBroker()._hinted(expired, None, None) is expired  # at login: no session
+    hinted = IndMoneyBroker()._hinted(expired, Credentials("indmoney", {}), session)
+    assert "paste a fresh one" in str(hinted)
+
+
+def test_a_generated_token_that_expired_is_generated_again_once_the_secret_is_stored(
+        env: dict[str, str], sim: IndMoneySimulator, tmp_path: Path) -> None:
+    with harness(sim, env, tmp_path, omit=("API_SECRET", "TOTP_SECRET")) as h:
+        h.gateway.handle_callback("indmoney", h.answer(h.gateway.authenticate("indmoney")))
+        h.gateway.instruments("indmoney")
+        sim.expire_sessions()
+        with pytest.raises(LoginRequiredError) as caught:
+            h.gateway.fetch_positions("indmoney")
+        assert "paste a fresh one" in str(caught.value)  # only a pasted token is left
+        h.environ["OPENALGO_INDMONEY_TOTP_SECRET"] = sim.credentials["TOTP_SECRET"]
+        assert h.gateway.fetch_positions("indmoney") == []  # generated again, alone
 
 
 def test_a_refused_pasted_token_asks_for_what_token_generation_needs(

@@ -272,3 +272,30 @@ def test_a_long_remark_is_cut_at_100_characters(broker_sim: IndMoneySimulator,
     assert reply.status_code == 200
     (row,) = broker_http.get("/order-book", headers=headers).json()["data"]
     assert row["remarks"] == "r" * 100
+
+
+@pytest.mark.parametrize(("status", "exchange_id", "expected"), [
+    ("SL-PENDING", "", "trigger pending"), ("SL-PENDING", "1300000002340881", "trigger pending"),
+    ("PENDING", "", "trigger pending"), ("CREATED", "", "trigger pending"),
+    ("PENDING", "1300000002340881", "open"), ("SUCCESS", "1300000002340881", "complete")])
+def test_a_smart_row_waits_for_its_trigger_until_it_reaches_the_exchange(
+        status: str, exchange_id: str, expected: str) -> None:
+    """⚠ The status a waiting smart order shows is not documented: SL-PENDING says so; any
+    other live status of a smart row with no exchange order id (not at the exchange yet)
+    is read as waiting for the trigger too."""
+    from docs_examples import ORDER_BOOK_REPLY
+    from openalgo_indmoney.broker import IndMoneyBroker
+
+    from openalgo_core.instruments import InstrumentIndex
+    from openalgo_core.kit import Row
+
+    row = {**ORDER_BOOK_REPLY["data"][0], "status": status,  # type: ignore[index]
+           "exch_order_id": exchange_id, "order_type": "GTT_LIMIT"}
+    read = IndMoneyBroker().order_row(Row(row, what="order", broker=BROKER),
+                                      InstrumentIndex.from_instruments(BROKER, []))
+    assert read.status == expected
+    regular = {**row, "id": "EQ-1", "order_type": "LIMIT", "exch_order_id": ""}
+    if status == "PENDING":
+        assert IndMoneyBroker().order_row(Row(regular, what="order", broker=BROKER),
+                                          InstrumentIndex.from_instruments(BROKER, [])
+                                          ).status == "open"

@@ -240,8 +240,11 @@ INDMONEY = BrokerBench(id="indmoney", make_sim=_indmoney_sim,
                        pandas_symbol_map=_indmoney_pandas, floor_name="csv.reader",
                        floor=_csv_floor,
                        # the bench expires sessions several times a second: INDstocks'
-                       # one-generation-a-minute rule is off in its simulator process
-                       sim_env={"OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0"})
+                       # one-generation-a-minute rule is off in its simulator process; and
+                       # its account never runs out of margin (INDstocks refuses a shortfall
+                       # at placement: thousands of buys would be refused, not booked)
+                       sim_env={"OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0",
+                                "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "none"})
 
 BROKERS = {b.id: b for b in (ANGEL, INDMONEY)}
 

@@ -41,6 +41,7 @@ its own, so a wrong mapping in the plugin cannot be mirrored here. ⚠ marks a g
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 import threading
 import time
@@ -169,7 +170,8 @@ def display_name(listing: Listing) -> str:
 class IndMoneySimulator(SimulatorBase):
     """INDstocks on an ASGI app. The base's arguments (``margin_limit``, the account's
     cash, is 5 crore by default: INDstocks refuses a margin shortfall when the order is
-    placed, and a day of tests buys several NIFTY future lots at their full value), and
+    placed, and a day of tests buys several NIFTY future lots at their full value; also
+    from ``OPENALGO_INDMONEY_SIM_MARGIN_LIMIT``, ``none`` for no margin check), and
     ``token_interval`` (seconds between token generations; ⚠ 60, also from
     ``OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL``), ``docs_listings`` (add
     :data:`DOCS_LISTINGS`, for replaying the docs' examples)."""
@@ -185,12 +187,15 @@ class IndMoneySimulator(SimulatorBase):
                  margin_limit: Decimal | None = Decimal(50_000_000),
                  session_hours: float = 24.0, master_size: int | None = None,
                  token_interval: float | None = None, docs_listings: bool = False) -> None:
+        env = environ if environ is not None else os.environ
+        limit = (env.get("OPENALGO_INDMONEY_SIM_MARGIN_LIMIT") or "").strip().lower()
+        if limit:  # the simulator's process, started by `openalgo sim indmoney`
+            margin_limit = None if limit == "none" else Decimal(limit)
         super().__init__(environ=environ, seed=seed, margin_limit=margin_limit,
                          session_hours=session_hours, master_size=master_size)
         if docs_listings:
             self.listings = [*self.listings, *DOCS_LISTINGS]
             self.by_token.update((row.token, row) for row in DOCS_LISTINGS)
-        env = environ or {}
         if token_interval is None:
             token_interval = float(env.get("OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL") or 60.0)
         #: seconds between two token generations (INDstocks: 60)
@@ -497,12 +502,9 @@ class IndMoneySimulator(SimulatorBase):
         listing = self.scrip.get((_LISTED[(exchange, segment)], security_id))
         if listing is None:
             return _error("The instrument is not tradable.", "OrderException")
-        quantity = body.get("qty")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            return _error("QtyMustBeAboveZero: qty must be an integer above zero",
-                          "InputException")
-        if quantity % listing.lot_size:
-            return _error("The quantity is not a multiple of the lot size.", "OrderException")
+        quantity = self._quantity(body.get("qty"), listing)
+        if isinstance(quantity, Response):
+            return quantity
         remarks = body.get("remarks", "")
         if not isinstance(remarks, str):
             return _error("remarks must be a string", "InputException")
@@ -511,6 +513,15 @@ class IndMoneySimulator(SimulatorBase):
             return _error(f"ReservedRemarks: remarks may not be one of"
                           f" {', '.join(sorted(RESERVED_REMARKS))}", "RequestValidationException")
         return listing, side, exchange, segment, product, quantity, remarks
+
+    def _quantity(self, value: Any, listing: Listing) -> int | Response:
+        """An order's ``qty``: a JSON integer above zero, in whole lots."""
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            return _error("QtyMustBeAboveZero: qty must be an integer above zero",
+                          "InputException")
+        if value % listing.lot_size:
+            return _error("The quantity is not a multiple of the lot size.", "OrderException")
+        return value
 
     def _price(self, value: Any, listing: Listing, rule: str) -> Decimal | Response:
         """A price a body gives: a positive JSON number on the listing's tick."""
@@ -640,12 +651,9 @@ class IndMoneySimulator(SimulatorBase):
             return _error("qty and limit_price are required", "InputException")
         order = self.book.orders[order_id]
         listing = self.by_token[order.token]
-        quantity = body.get("qty")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            return _error("QtyMustBeAboveZero: qty must be an integer above zero",
-                          "InputException")
-        if quantity % listing.lot_size:
-            return _error("The quantity is not a multiple of the lot size.", "OrderException")
+        quantity = self._quantity(body.get("qty"), listing)
+        if isinstance(quantity, Response):
+            return quantity
         price = self._price(body.get("limit_price"), listing, "LimitPriceMustBeAboveZero")
         if isinstance(price, Response):
             return price

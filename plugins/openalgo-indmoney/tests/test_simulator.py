@@ -209,3 +209,14 @@ def test_funds_track_the_margin_used(sim: IndMoneySimulator, api: httpx.Client) 
     assert before["detailed_avl_balance"]["eq_cnc"] - after["detailed_avl_balance"]["eq_cnc"] \
         == pytest.approx(low * 10)
     assert after["sod_balance"] == before["sod_balance"]
+
+
+def test_the_simulator_process_takes_its_account_and_throttle_from_the_environment() -> None:
+    env = broker_environ(INFO)
+    assert IndMoneySimulator(environ=env, master_size=0).margin_limit == Decimal(50_000_000)
+    sim = IndMoneySimulator(environ={**env, "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "none",
+                                     "OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0"},
+                            master_size=0)
+    assert (sim.margin_limit, sim.token_interval) == (None, 0.0)
+    assert IndMoneySimulator(environ={**env, "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "1000"},
+                             master_size=0).margin_limit == Decimal(1000)

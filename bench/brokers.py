@@ -18,9 +18,9 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -54,15 +54,26 @@ class Live:
 class BrokerBench:
     id: str
     make_sim: Callable[[dict[str, str], int | None], SimulatorBase]
-    sdk_name: str
-    sdk_import: str
-    #: (sim url, env) -> a function placing ORDER through the official SDK
-    sdk_orders: Callable[[str, dict[str, str]], Callable[[], Any]]
-    #: master-contract bytes -> {(symbol, exchange): token}, the way OpenAlgo builds it
-    pandas_symbol_map: Callable[[bytes], dict[tuple[str, str], str]]
-    #: the floor of reading the master's format (no symbols, no index) and its name
-    master_floor: Callable[[bytes], Any] = json.loads
-    master_floor_name: str = "json.loads"
+    #: the master-contract files, by download URL -> {(symbol, exchange): token}, the way
+    #: OpenAlgo builds it
+    pandas_symbol_map: Callable[[Mapping[str, bytes]], dict[tuple[str, str], str]]
+    #: the official SDK, where the broker has one (IndMoney has none): its name, the
+    #: statement importing it, and (sim url, env) -> a function placing ORDER through it
+    sdk_name: str | None = None
+    sdk_import: str | None = None
+    sdk_orders: Callable[[str, dict[str, str]], Callable[[], Any]] | None = None
+    #: the format's floor for reading the master files (``json.loads`` of a JSON array,
+    #: ``csv.reader`` over CSVs), and its name in the report
+    floor_name: str = "json.loads"
+    floor: Callable[[Mapping[str, bytes]], Any] = lambda files: [
+        json.loads(data) for data in files.values()]
+    #: what the simulator process needs in its environment besides the credentials
+    sim_env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sdks(self) -> dict[str, str]:
+        """``{name: import statement}`` of the official SDK, if any (start-up bench)."""
+        return {self.sdk_name: self.sdk_import} if self.sdk_name and self.sdk_import else {}
 
 
 def credentials(broker: str, registry: Registry) -> dict[str, str]:
@@ -124,7 +135,7 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
             yield Live(bench.id, harness.sim, harness.url, env, harness.gateway)
         return
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        sim = SimProcess(bench.id, env, tls)
+        sim = SimProcess(bench.id, {**env, **bench.sim_env}, tls)
         stack.callback(sim.stop)
         if sim_faults:
             sim.faults(**sim_faults)
@@ -166,10 +177,11 @@ def _angel_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
     return place
 
 
-def _angel_pandas(data: bytes) -> dict[tuple[str, str], str]:
+def _angel_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
     """OpenAlgo's way: DataFrame from the JSON, vectorised string fixes, then a map."""
     import pandas as pd
 
+    (data,) = files.values()
     df = pd.read_json(io.BytesIO(data), dtype=False)
     symbol = df["symbol"].str.replace(r"-(EQ|BE|MF|SG)$", "", regex=True)
     return dict(zip(zip(symbol, df["exch_seg"], strict=True), df["token"], strict=True))
@@ -178,6 +190,7 @@ def _angel_pandas(data: bytes) -> dict[tuple[str, str], str]:
 ANGEL = BrokerBench(id="angel", make_sim=_angel_sim, sdk_name="smartapi-python",
                     sdk_import="import SmartApi", sdk_orders=_angel_sdk,
                     pandas_symbol_map=_angel_pandas)
+
 
 # -- Definedge ---------------------------------------------------------------------------
 #: where pyintegrate 3.0.0 downloads the master whatever its URLs are (sdk-observed.md)
@@ -224,18 +237,22 @@ def _definedge_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
     return place
 
 
-def _allmaster_rows(data: bytes) -> list[list[str]]:
+def _allmaster_rows(files: Mapping[str, bytes]) -> list[list[list[str]]]:
     """The floor of Definedge's format: unzip, decode, and every row as ``csv.reader``
     gives it (kept, as ``json.loads`` keeps Angel's rows: the format decoded, no more)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        text = archive.read("allmaster.csv").decode()
-    return list(csv.reader(io.StringIO(text)))
+    rows = []
+    for data in files.values():
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            text = archive.read("allmaster.csv").decode()
+        rows.append(list(csv.reader(io.StringIO(text))))
+    return rows
 
 
-def _definedge_pandas(data: bytes) -> dict[tuple[str, str], str]:
+def _definedge_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
     """OpenAlgo's way: a header-less DataFrame, the -EQ/-BE suffix stripped, then a map."""
     import pandas as pd
 
+    (data,) = files.values()
     df = pd.read_csv(io.BytesIO(data), compression="zip", header=None, dtype=str,
                      keep_default_na=False)
     symbol = df[3].str.replace(r"-(EQ|BE|MF|SG)$", "", regex=True)
@@ -244,10 +261,66 @@ def _definedge_pandas(data: bytes) -> dict[tuple[str, str], str]:
 
 DEFINEDGE = BrokerBench(id="definedge", make_sim=_definedge_sim, sdk_name="pyintegrate",
                         sdk_import="import integrate", sdk_orders=_definedge_sdk,
-                        pandas_symbol_map=_definedge_pandas, master_floor=_allmaster_rows,
-                        master_floor_name="zipfile + csv.reader")
+                        pandas_symbol_map=_definedge_pandas, floor=_allmaster_rows,
+                        floor_name="zipfile + csv.reader")
 
-BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE)}
+
+# -- IndMoney (INDstocks) ------------------------------------------------------------------
+def _indmoney_sim(env: dict[str, str], master_size: int | None) -> SimulatorBase:
+    from openalgo_indmoney.simulator import IndMoneySimulator
+
+    return IndMoneySimulator(environ=env, master_size=master_size, margin_limit=None,
+                             token_interval=0)
+
+
+def _csv_floor(files: Mapping[str, bytes]) -> list[list[list[str]]]:
+    """The format's floor: every record of every CSV file, as ``csv.reader`` reads it."""
+    return [list(csv.reader(io.StringIO(data.decode()))) for data in files.values()]
+
+
+def _indmoney_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
+    """OpenAlgo's way (broker/indmoney master_contract_db): a DataFrame per file, the
+    exchange mapped from EXCH and SEGMENT, futures and options rebuilt from the trading
+    symbol, the expiry and the strike with vectorised string operations, then a map."""
+    import pandas as pd
+
+    found: dict[tuple[str, str], str] = {}
+    for url, data in files.items():
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        if "source=index" in url:
+            exchange = df["EXCH"].map({"NSE": "NSE_INDEX", "BSE": "BSE_INDEX"})
+            symbol = df["SEGMENT"].str.upper().str.replace(" ", "", regex=False)
+        else:
+            kind = df["INSTRUMENT_NAME"]
+            derivative = df["SEGMENT"].isin(["D", "FNO"])
+            exchange = df["EXCH"].where(~derivative, df["EXCH"].map({"NSE": "NFO",
+                                                                     "BSE": "BFO"}))
+            base = df["TRADING_SYMBOL"].str.extract(r"^(.+?)-[A-Za-z]{3}\d{4}", expand=False)
+            expiry = pd.to_datetime(df["EXPIRY_DATE"], errors="coerce").dt.strftime(
+                "%d%b%y").str.upper()
+            strike = pd.to_numeric(df["STRIKE_PRICE"], errors="coerce").map(
+                lambda v: f"{v:g}", na_action="ignore")
+            option = base + expiry + strike + df["OPTION_TYPE"]
+            future = base + expiry + "FUT"
+            symbol = df["TRADING_SYMBOL"].where(kind == "EQUITY", option.where(
+                kind.str.startswith("OPT"), future))
+        for key, token in zip(zip(symbol, exchange, strict=True), df["SECURITY_ID"],
+                              strict=True):
+            found.setdefault(key, token)
+    return found
+
+
+INDMONEY = BrokerBench(id="indmoney", make_sim=_indmoney_sim,
+                       pandas_symbol_map=_indmoney_pandas, floor_name="csv.reader",
+                       floor=_csv_floor,
+                       # the bench expires sessions several times a second: INDstocks'
+                       # one-generation-a-minute rule is off in its simulator process; and
+                       # its account never runs out of margin (INDstocks refuses a shortfall
+                       # at placement: thousands of buys would be refused, not booked)
+                       sim_env={"OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0",
+                                "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "none"})
+
+BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, INDMONEY)}
 
 
 def installed() -> list[BrokerBench]:

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from openalgo_core import OrderRequest, SettlePolicy
+from openalgo_core.http import request_meta
 from openalgo_core.journal import Claim, Entry, State
 
 from .brokers import ORDER, BrokerBench, live
@@ -50,13 +51,13 @@ class ForgetfulJournal:
 
 
 @contextmanager
-def _counting(gateway: Any, broker: str, fragment: str) -> Iterator[list[httpx.Request]]:
-    """The requests the gateway sends to paths containing ``fragment``."""
+def _counting(gateway: Any, broker: str, kind: str) -> Iterator[list[httpx.Request]]:
+    """The requests of ``kind`` (read, order, login) the gateway sends meanwhile."""
     client = gateway.client(broker).http
     seen: list[httpx.Request] = []
 
     def hook(request: httpx.Request) -> None:
-        if fragment in request.url.path:
+        if request_meta(request).kind == kind:
             seen.append(request)
     client.event_hooks["request"].append(hook)
     try:
@@ -117,7 +118,7 @@ def settle(bench: BrokerBench, orders: int = 40) -> dict[str, Any]:
         reads, times, settled = [], [], 0
         for _ in range(orders):
             sim.faults(drop_after_accept=1)  # type: ignore[union-attr]
-            with _counting(gateway, bench.id, "OrderBook") as seen:
+            with _counting(gateway, bench.id, "read") as seen:  # the order-book reads
                 start = time.perf_counter()
                 receipt = gateway.place_order(bench.id, ORDER)
                 times.append(time.perf_counter() - start)

@@ -36,7 +36,7 @@ def _rss_mb(pid: int) -> float:
 def served(bench: BrokerBench) -> Iterator[tuple[str, str, int]]:
     """Simulator and ``openalgo serve`` as separate processes; yields (url, key, pid)."""
     env = credentials(bench.id, Registry())
-    sim = SimProcess(bench.id, env)
+    sim = SimProcess(bench.id, {**env, **bench.sim_env})
     port = free_port()
     key = os.urandom(16).hex()
     with tempfile.TemporaryDirectory() as home:

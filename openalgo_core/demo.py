@@ -23,6 +23,7 @@ import httpx
 
 from .errors import OpenAlgoError
 from .gateway import Gateway
+from .http import request_meta
 from .models import LoginChallenge
 from .registry import Registry
 from .testing.browser import LoginPageError, submit_login_page
@@ -42,10 +43,18 @@ def _pick(sim: SimulatorBase) -> Listing:
 def _login(web: httpx.Client, browser: httpx.Client, harness: Harness) -> str:
     """Log in through the gateway's pages as a user would; say how it went."""
     broker, gateway, sim = harness.broker, harness.gateway, harness.sim
-    response = web.get(f"/{broker}/login")
+    kinds: list[str] = []
+    hooks = gateway.client(broker).http.event_hooks["request"]
+    hooks.append(record := lambda request: kinds.append(request_meta(request).kind))
+    try:
+        response = web.get(f"/{broker}/login")
+    finally:
+        hooks.remove(record)
     where = response.headers.get("location", "")
     if response.status_code == 303 and where.startswith("/"):
-        return "unattended (TOTP computed from the stored secret)"
+        if "login" in kinds:
+            return "unattended (TOTP computed from the stored secret)"
+        return "with the stored access token, checked with the broker (as pasted in .env)"
     if response.status_code == 303:  # to the broker's own login page
         challenge = LoginChallenge(broker=broker, kind="url", prompt="", url=where)
         back = submit_login_page(browser, where, sim.demo_login_params(challenge))

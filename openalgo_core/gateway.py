@@ -41,7 +41,7 @@ from .errors import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RateLimiter, RetryPolicy
+from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RetryPolicy, limiters_for
 from .info import BrokerInfo
 from .instruments import InstrumentCache, InstrumentIndex, check_order
 from .journal import Entry, OrderJournal, State
@@ -218,8 +218,7 @@ class Gateway:
                 base_url = self._env.get(variable) or None
                 if base_url:
                     parse_url(base_url, variable)
-                limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
-                            for cat, lim in info.rate_limits.items()} if self._pace else {}
+                limiters = limiters_for(info, sleep=self._sleep) if self._pace else {}
                 self._clients[broker] = BrokerClient(
                     info, base_url=base_url,
                     transport=self._transports.get(broker), limiters=limiters,
@@ -454,13 +453,37 @@ class Gateway:
                 return cached[1]
             index = None if refresh else self.cache.load(broker, today)
             if index is None:
-                rows = self._call(broker, "fetch_instruments", client=self.client(broker),
-                                  progress=progress or (lambda done, total: None),
-                                  session=self._live_session(broker))
+                rows = self._fetch_instruments(broker, progress or (lambda done, total: None))
                 index = InstrumentIndex.from_instruments(broker, rows)
                 self.cache.save(index, today)
             self._indexes[broker] = (today, index)
             return index
+
+    def _fetch_instruments(self, broker: str, progress: ProgressCallback) -> Any:
+        """The plugin's master contract, with the live session when there is one (a file
+        behind the broker's auth). A session the broker says expired during the download
+        is dropped and, when a login can run alone, renewed once for a second download.
+
+        Raises:
+            LoginRequiredError: the session expired and logging in needs a person.
+        """
+        session = self._live_session(broker)
+
+        def fetch(with_session: Session | None) -> Any:
+            return self._call(broker, "fetch_instruments", client=self.client(broker),
+                              progress=progress, session=with_session)
+
+        try:
+            return fetch(session)
+        except SessionExpiredError as exc:
+            if session is None or isinstance(exc, LoginRequiredError):
+                raise
+            self.sessions.discard(session)
+            if not self.can_login_alone(broker):
+                raise LoginRequiredError(f"{exc.message}, and {self._needs_person(broker)}",
+                                         broker=broker, code=exc.code, raw=exc.raw,
+                                         status_code=exc.status_code) from exc
+            return fetch(self._login_again(broker, session))
 
     def resolve(self, broker: str, symbol: str, exchange: str) -> Instrument:
         return self.instruments(broker).resolve(symbol, exchange)

@@ -250,3 +250,12 @@ def test_a_book_without_tags_never_makes_an_order_not_placed(
     tag, so the gateway never calls it "not placed" and never sends it again."""
     run_check(ForgetsBookTags, check, tmp_path, suite_facts={"book_carries_tags": False},
               **extra)
+
+
+def test_a_broker_accepting_a_margin_shortfall_fails_a_suite_saying_it_refuses_it(
+        tmp_path: Path) -> None:
+    """``margin_refused_at_placement``: the fake accepts the order (and rejects it in its
+    book), so the suite's check that it is refused when placed fails."""
+    with pytest.raises(AssertionError, match="expected OrderRejectedError"):
+        run_check(FakeHooks, "test_an_order_rejected_after_acceptance_shows_its_reason",
+                  tmp_path, suite_facts={"margin_refused_at_placement": True})

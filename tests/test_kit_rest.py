@@ -22,6 +22,7 @@ from openalgo_core import (
     Gateway,
     Instrument,
     LoginChallenge,
+    LoginRequiredError,
     MemorySessionStore,
     OrderJournal,
     OrderRejectedError,
@@ -66,7 +67,8 @@ class KitFake(RestBroker):
 
     def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
         auth = {"Authorization": session.access_token.get_secret_value()} if session else {}
-        return {"X-Key": credentials.require("API_KEY")[0], **auth}
+        key = credentials.get("API_KEY")
+        return {"X-Key": key, **auth} if key else auth
 
     def finish_login(self, login: Login) -> Session:
         client_id, pin = login.credentials.require("CLIENT_ID", "PIN")
@@ -92,8 +94,9 @@ class KitFake(RestBroker):
 
     def master(self, client: BrokerClient, progress: ProgressCallback,
                session: Session | None) -> list[Instrument]:
-        token = self.require_session(session).access_token.get_secret_value()
-        client.download(client.url("api", "/master.csv"), headers={"Authorization": token})
+        self.require_session(session)
+        self.download(client, Call("GET", "api", "/master.csv", headers={"X-Key": "key1"}),
+                      session=session, progress=progress)
         with InstrumentBuilder(self.broker) as build:
             build.equity("SBIN", "NSE", "SBIN", "NSE", "3045", "SBIN", 1, "0.05")
         return build.result()
@@ -428,3 +431,52 @@ def test_absent_rows_are_an_empty_book_only_for_the_books_declared(
     broker.replies["/v2/positions"] = {"ok": True, "data": {"rows": "x"}}
     with pytest.raises(BrokerResponseError, match="positions are not a list"):
         gw.fetch_positions("kitfake")
+
+
+def test_a_call_names_its_rate_bucket(gw: Gateway, broker: Broker) -> None:
+    """``Call(rate=...)`` travels with the request, so the client paces it in that bucket."""
+    gw.authenticate("kitfake")
+    hooks_broker = HOOKS.broker
+    client = gw.client("kitfake")
+    hooks_broker.send(client, Call("GET", "trade", "/positions", rate="reads.quotes"),
+                      kind="read", credentials=gw.credentials("kitfake"),
+                      session=gw.session("kitfake"))
+    hooks_broker.send(client, Call("GET", "trade", "/positions"), kind="read",
+                      credentials=gw.credentials("kitfake"), session=gw.session("kitfake"))
+    quoted, plain = broker.requests[-2:]
+    assert request_meta(quoted).rate == "reads.quotes" and request_meta(plain).rate is None
+
+
+def test_a_master_download_refused_for_an_expired_session_logs_in_again_once(
+        broker: Broker, tmp_path: Path) -> None:
+    """A master behind auth refused because the session expired: the gateway drops the
+    session, logs in alone (a TOTP secret is stored) and downloads once more."""
+    registry = Registry(environ=ENV, discover=False)
+    registry.register_broker(HOOKS)
+    expired = httpx.Response(403, json={"ok": False, "code": "EXPIRED", "msg": "expired"})
+    broker.replies["/master.csv"] = [expired, httpx.Response(200, text="token,symbol\n")]
+    broker.replies["/login"] = [
+        {"ok": True, "data": {"token": f"tok-{n}", "trade_url": "https://t7.kitfake.example/v2"}}
+        for n in (1, 2)]
+    with Gateway(registry=registry, environ=ENV, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path, transports={"kitfake": httpx.MockTransport(broker)},
+                 sleep=lambda s: None, journal=OrderJournal(tmp_path / "journal.db")) as g:
+        g.authenticate("kitfake")
+        assert len(g.instruments("kitfake")) == 1
+        paths = [r.url.path for r in broker.requests]
+        assert paths == ["/login", "/master.csv", "/login", "/master.csv"]
+        assert broker.requests[-1].headers["authorization"] == "tok-2"
+        assert g.session("kitfake").access_token.get_secret_value() == "tok-2"
+
+
+def test_a_master_refused_for_an_expired_session_needs_a_person_without_totp(
+        broker: Broker, tmp_path: Path) -> None:
+    broker.replies["/master.csv"] = httpx.Response(
+        403, json={"ok": False, "code": "EXPIRED", "msg": "expired"})
+    with gateway(broker, tmp_path) as g:
+        g.authenticate("kitfake")
+        with pytest.raises(LoginRequiredError, match="needs a person"):
+            g.instruments("kitfake")
+        with pytest.raises(LoginRequiredError):  # the dead session was dropped
+            g.session("kitfake")
+        assert [r.url.path for r in broker.requests] == ["/login", "/master.csv"]

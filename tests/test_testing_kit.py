@@ -421,3 +421,15 @@ def test_the_kit_names_load_on_use_and_universe_is_the_function() -> None:
     assert kit.SimulatorBase is openalgo_core.testing.simulator.SimulatorBase
     with pytest.raises(AttributeError):
         kit.nothing_here  # noqa: B018
+
+
+def test_a_simulator_accepts_a_token_the_user_already_holds_and_revokes_one(
+        sim: FakeSimulator) -> None:
+    """``issue_token(user, token=...)``: a token issued elsewhere (IndMoney's dashboard);
+    ``revoke_token``: one session ends, the others live on."""
+    held = sim.issue_token("C", token="pasted-token-1")
+    other = sim.issue_token("C")
+    assert held == "pasted-token-1" and sim.user_for(held) == "C" == sim.user_for(other)
+    sim.revoke_token(held)
+    sim.revoke_token("never-issued")
+    assert sim.user_for(held) is None and sim.user_for(other) == "C"

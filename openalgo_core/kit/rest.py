@@ -109,6 +109,9 @@ class Call(NamedTuple):
     params: Mapping[str, str] | None = None
     #: secrets the path carries (an API token in a login path): never logged or shown
     redact: tuple[str, ...] = ()
+    #: the rate bucket (a ``BrokerInfo.rate_limits`` key) pacing this call when the broker
+    #: limits it apart from the rest of its kind (``"reads.quotes"``); None: its kind's
+    rate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,10 +279,40 @@ class RestBroker:
             body["content"] = call.content
         if call.params:
             body["params"] = call.params
+        if call.rate is not None:
+            body["rate"] = call.rate
         response = client.request(call.method, client.url(call.host, call.path, base=base),
                                   kind=kind, tag=tag, headers=headers, redact=call.redact,
                                   **body)
         return classify(response, self.replies)
+
+    def download(self, client: BrokerClient, call: Call, *, session: Session | None,
+                 credentials: Credentials | None = None,
+                 progress: ProgressCallback | None = None) -> bytes:
+        """The file ``call`` GETs (a master contract), with the headers every call carries
+        (a file behind the broker's auth), paced in ``call.rate``; a refusal in one of the
+        broker's envelopes is classified like any reply, so a file refused for an expired
+        session is a ``SessionExpiredError`` (the gateway then logs in again once, when it
+        can) and a rate limit a ``RateLimitError``.
+
+        ``credentials`` may be None (``fetch_instruments`` is given none): :meth:`headers`
+        and :meth:`prepare` then see an empty set.
+
+        Raises:
+            SessionExpiredError, AuthenticationError, RateLimitError, BrokerResponseError,
+            BrokerServerError, BrokerConnectionError: as :meth:`BrokerClient.download`.
+        """
+        if credentials is None:
+            credentials = Credentials(self.broker, {})
+        call = self.prepare(call, credentials, session)
+        base = None
+        if session is not None and HOST_PREFIX + call.host in session.extra:
+            base = session.extra[HOST_PREFIX + call.host].get_secret_value()
+        headers = {**self.headers(credentials, session), **(call.headers or {})}
+        replies = self.replies
+        return client.download(client.url(call.host, call.path, base=base),
+                               headers=headers or None, params=call.params, progress=progress,
+                               rate=call.rate, refusal=lambda reply: classify(reply, replies))
 
     def session(self, reply: Reply, user_id: str, access_token: Any, *,
                 refresh_token: Any = None, feed_token: Any = None,

@@ -219,11 +219,19 @@ class SimulatorBase:
         return isinstance(code, str) and bool(secret) and pyotp.TOTP(secret).verify(
             code, valid_window=1)
 
-    def issue_token(self, user_id: str) -> str:
-        token = secrets.token_urlsafe(32)
+    def issue_token(self, user_id: str, *, token: str | None = None) -> str:
+        """A session token for ``user_id``, live for ``session_hours``: a new random one, or
+        ``token`` (one the user already holds, e.g. IndMoney's dashboard token, which the
+        simulator reads from ``OPENALGO_INDMONEY_API_SECRET``)."""
+        token = token or secrets.token_urlsafe(32)
         with self._lock:
             self._sessions[token] = (user_id, time.time() + self.session_hours * 3600)
         return token
+
+    def revoke_token(self, token: str) -> None:
+        """End one session (a broker that keeps one token live revokes the last one)."""
+        with self._lock:
+            self._sessions.pop(token, None)
 
     def user_for(self, token: str | None) -> str | None:
         """The user a live token belongs to, or None (unknown or expired)."""

@@ -46,6 +46,10 @@ class ConformanceBase:
     #: (set False for a broker whose book does not, as its README says: the gateway then
     #: cannot settle an unknown outcome, which stays unknown)
     book_carries_tags: ClassVar[bool] = True
+    #: whether the broker's risk checks refuse an order needing more margin than the
+    #: account has when it is placed (IndMoney: HTTP 400 ``OrderException``, "RMS: Margin
+    #: exceeds ..."), instead of accepting it and rejecting it in the order book (Angel)
+    margin_refused_at_placement: ClassVar[bool] = False
     #: an order id the broker cannot know
     unknown_order_id: ClassVar[str] = "990000000000001"
 
@@ -113,7 +117,10 @@ class ConformanceBase:
 
     def priced(self, harness: Harness, pricetype: PriceType, product: Product
                ) -> dict[str, Any]:
-        """An order of ``pricetype`` and ``product`` at the market, in whole lots and ticks."""
+        """A BUY of ``pricetype`` and ``product`` at the market, in whole lots and ticks; a
+        stop waits above the market, as a BUY stop must (trigger 2 ticks up, an SL's limit
+        3 ticks up: exchanges and brokers such as IndMoney refuse a BUY trigger below the
+        last price, and an SL limit below its trigger)."""
         symbol, exchange = self.cash_symbol
         if product is Product.NRML:
             symbol, exchange = self.nrml_symbol or (future_symbol("NIFTY", monthly_expiry()),
@@ -124,10 +131,12 @@ class ConformanceBase:
         fields: dict[str, Any] = {"symbol": symbol, "exchange": exchange,
                                   "quantity": inst.lot_size, "product": product.value,
                                   "pricetype": pricetype.value}
-        if pricetype in (PriceType.LIMIT, PriceType.SL):
+        if pricetype is PriceType.LIMIT:
             fields["price"] = str(price)
+        if pricetype is PriceType.SL:
+            fields["price"] = str(price + tick * 3)
         if pricetype in (PriceType.SL, PriceType.SL_M):
-            fields["trigger_price"] = str(price - tick * 2)
+            fields["trigger_price"] = str(price + tick * 2)
         return self.order(harness, **fields)
 
     def clear_faults(self, harness: Harness) -> None:

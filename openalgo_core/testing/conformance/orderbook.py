@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ...codes import OrderStatus
-from ...errors import OpenAlgoError, OrderNotFoundError
+from ...errors import OpenAlgoError, OrderNotFoundError, OrderRejectedError
 from ...models import Order
 from ..wiring import Harness
 from .base import ConformanceBase, Outcome, failure, kinds, sent
@@ -69,7 +69,9 @@ class OrderBookConformance(ConformanceBase):
 
     def test_an_order_rejected_after_acceptance_shows_its_reason(self, harness: Harness) -> None:
         """Accepted with an order id, then refused by the broker's risk checks (more margin
-        than the account has): the book shows it rejected, with the broker's reason."""
+        than the account has): the book shows it rejected, with the broker's reason. A
+        broker refusing it at placement (``margin_refused_at_placement``): an
+        OrderRejectedError with the broker's reason, sent once, nothing live at the broker."""
         self.login(harness)
         gateway, broker = harness.gateway, harness.broker
         if harness.sim.margin_limit is None:
@@ -78,6 +80,17 @@ class OrderBookConformance(ConformanceBase):
         funds = harness.sim.funds()
         lots = int((funds.available + funds.collateral) / (price * instrument.lot_size)) + 1
         fields = self.order(harness, quantity=lots * instrument.lot_size, tag="bookmargin1")
+        if self.margin_refused_at_placement:
+            with sent(harness) as requests:
+                error = failure(lambda: gateway.place_order(broker, fields),
+                                OrderRejectedError)
+            assert isinstance(error, OrderRejectedError) and error.reason, (
+                "a margin refusal must carry the broker's reason")
+            assert kinds(requests)["order"] == 1
+            live = [o for o in harness.sim_orders()
+                    if o["tag"] == "bookmargin1" and o["status"] != "rejected"]
+            assert live == [], "refused at placement, yet live at the broker"
+            return
         receipt = gateway.place_order(broker, fields)
         order = self.supported(lambda: gateway.fetch_order(broker, receipt.order_id))
         booked = harness.sim.book.orders[receipt.order_id]

@@ -69,7 +69,8 @@ class PackageConformance(ConformanceBase):
             print("loading imported", heavy, "; building the broker imported", sim)
             sys.exit(bool(heavy or sim))"""
         done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False)
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+            check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
     @staticmethod

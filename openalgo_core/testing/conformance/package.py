@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +35,17 @@ class PackageConformance(ConformanceBase):
         assert eps[0].load() is self.plugin
         assert info.id == broker_id
         assert all(spec.name for spec in info.credentials)
+
+    def test_the_package_is_its_distribution_and_typed(self, broker_id: str) -> None:
+        """The package's ``__version__`` is its distribution's, and it ships ``py.typed``
+        (mypy --strict users type-check against it)."""
+        _, package = self._entry_module(broker_id)
+        (entry,) = (ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == broker_id)
+        loaded = importlib.import_module(package)
+        assert entry.dist is not None and loaded.__version__ == entry.dist.version, (
+            f"{package}.__version__ is not the version of its distribution")
+        assert loaded.__file__ is not None
+        assert (Path(loaded.__file__).parent / "py.typed").is_file(), f"{package} has no py.typed"
 
     def test_only_the_entry_point_module_declares_hookimpls(self, broker_id: str) -> None:
         """The hook surface is one module (the entry point's): no other module of the

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points, version
-from pathlib import Path
+from importlib.metadata import entry_points
 
 import openalgo_angel
 import openalgo_angel.plugin
@@ -12,13 +11,6 @@ from openalgo_angel.broker import AngelBroker
 from openalgo_angel.simulator import AngelSimulator
 
 from openalgo_core import hookspecs
-
-PACKAGE = Path(openalgo_angel.__file__).parent
-
-
-def test_version_matches_the_distribution() -> None:
-    assert openalgo_angel.__version__ == version("openalgo-angel") == "0.4.1"
-    assert (PACKAGE / "py.typed").is_file()
 
 
 def test_broker_declaration() -> None:

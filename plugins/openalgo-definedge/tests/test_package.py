@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points, version
-from pathlib import Path
+from importlib.metadata import entry_points
 
 import openalgo_definedge
 import openalgo_definedge.plugin
@@ -12,13 +11,6 @@ from openalgo_definedge.broker import DefinedgeBroker
 from openalgo_definedge.simulator import DefinedgeSimulator
 
 from openalgo_core import hookspecs
-
-PACKAGE = Path(openalgo_definedge.__file__).parent
-
-
-def test_version_matches_the_distribution() -> None:
-    assert openalgo_definedge.__version__ == version("openalgo-definedge") == "0.1.0"
-    assert (PACKAGE / "py.typed").is_file()
 
 
 def test_broker_declaration() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from importlib.metadata import entry_points, version
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import openalgo_indmoney
@@ -17,11 +17,6 @@ from openalgo_indmoney.simulator import IndMoneySimulator
 from openalgo_core import hookspecs
 
 PACKAGE = Path(openalgo_indmoney.__file__).parent
-
-
-def test_version_matches_the_distribution() -> None:
-    assert openalgo_indmoney.__version__ == version("openalgo-indmoney") == "0.1.0"
-    assert (PACKAGE / "py.typed").is_file()
 
 
 def test_broker_declaration() -> None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pyotp
@@ -415,6 +415,47 @@ def test_a_book_of_several_calls_is_merged_in_order(broker: Broker, tmp_path: Pa
         assert [p.symbol for p in g.fetch_positions("kitfake")] == ["INFY"]
     queries = [r.url.query for r in broker.requests if r.url.path == "/v2/positions"]
     assert queries == [b"", b"fno", b"", b"fno"]
+
+
+class KitSplitOrders(KitFake):
+    """A broker whose order and trade books are one call per exchange (ICICI's)."""
+
+    seen: ClassVar[list[str]] = []
+
+    def order_book_calls(self, credentials: Credentials) -> list[Call]:
+        return [Call("GET", "trade", "/orders"), Call("GET", "trade", "/orders?bse")]
+
+    def trade_book_calls(self, credentials: Credentials) -> list[Call]:
+        return [Call("GET", "trade", "/trades"), Call("GET", "trade", "/trades?bse")]
+
+    def order_row(self, row: Row, instruments: InstrumentIndex) -> None:
+        self.seen.append(row.text("id"))  # read, then skipped
+
+    def trade_row(self, row: Row, instruments: InstrumentIndex) -> None:
+        self.seen.append(row.text("id"))
+
+
+def test_order_and_trade_books_of_several_calls_are_merged_in_order(
+        broker: Broker, tmp_path: Path) -> None:
+    registry = Registry(environ=ENV, discover=False)
+    registry.register_broker(KitHooks(INFO, broker=f"{__name__}:KitSplitOrders"))
+    broker.replies["/v2/orders"] = [{"ok": True, "data": [{"id": "1"}]},
+                                    {"ok": True, "data": [{"id": "2"}, {"id": "3"}]}]
+    broker.replies["/v2/trades"] = [{"ok": True, "data": None},
+                                    {"ok": True, "data": [{"id": "4"}]}]
+    KitSplitOrders.seen.clear()
+    with Gateway(registry=registry, environ=ENV, session_store=MemorySessionStore(),
+                 cache_dir=tmp_path, transports={"kitfake": httpx.MockTransport(broker)},
+                 sleep=lambda s: None) as g:
+        g.authenticate("kitfake")
+        assert g.fetch_order_book("kitfake") == []
+        assert KitSplitOrders.seen == ["1", "2", "3"]
+        assert g.fetch_trade_book("kitfake") == []  # the first call's book is empty
+        assert KitSplitOrders.seen == ["1", "2", "3", "4"]
+    asked = [(r.url.path, r.url.query) for r in broker.requests
+             if r.url.path not in ("/login", "/master.csv")]
+    assert asked == [("/v2/orders", b""), ("/v2/orders", b"bse"), ("/v2/trades", b""),
+                     ("/v2/trades", b"bse")]
 
 
 def test_absent_rows_are_an_empty_book_only_for_the_books_declared(

@@ -18,11 +18,13 @@ orders                      :meth:`~RestBroker.order_call` (a :class:`Call`) and
 positions                   :meth:`~RestBroker.positions_call` (or several:
                             :meth:`~RestBroker.positions_calls`), ``positions_at``
                             and :meth:`~RestBroker.position` (one :class:`Row`)
-order book, one order       :meth:`~RestBroker.order_book_call`, ``order_book_at``,
+order book, one order       :meth:`~RestBroker.order_book_call` (or several:
+                            :meth:`~RestBroker.order_book_calls`), ``order_book_at``,
                             :meth:`~RestBroker.order_row`; optionally
                             :meth:`~RestBroker.order_status_call` (else the book is read)
 cancel, modify              :meth:`~RestBroker.cancel_call`, :meth:`~RestBroker.modify_call`
-trades, funds, holdings     :meth:`~RestBroker.trade_book_call` + :meth:`~RestBroker.trade_row`,
+trades, funds, holdings     :meth:`~RestBroker.trade_book_call` (or ``trade_book_calls``)
+                            + :meth:`~RestBroker.trade_row`,
                             :meth:`~RestBroker.funds_call` + :meth:`~RestBroker.funds_row`,
                             :meth:`~RestBroker.holdings_call` + :meth:`~RestBroker.holding_row`
 master contract             :meth:`~RestBroker.master` (download + parse, with
@@ -217,6 +219,11 @@ class RestBroker:
     def order_book_call(self, credentials: Credentials) -> Call:
         raise self.unsupported("the order book")
 
+    def order_book_calls(self, credentials: Credentials) -> Sequence[Call]:
+        """Every call whose rows make the order book (ICICI's: one per exchange), merged
+        in order. Default: :meth:`order_book_call`."""
+        return (self.order_book_call(credentials),)
+
     def order_row(self, row: Row, instruments: InstrumentIndex) -> Order | None:
         """One order-book row (None: not an order, skip it)."""
         raise NotImplementedError
@@ -236,6 +243,11 @@ class RestBroker:
 
     def trade_book_call(self, credentials: Credentials) -> Call:
         raise self.unsupported("the trade book")
+
+    def trade_book_calls(self, credentials: Credentials) -> Sequence[Call]:
+        """Every call whose rows make the trade book, merged in order. Default:
+        :meth:`trade_book_call`."""
+        return (self.trade_book_call(credentials),)
 
     def trade_row(self, row: Row, instruments: InstrumentIndex) -> Trade | None:
         raise NotImplementedError
@@ -480,9 +492,12 @@ class RestBroker:
 
     def fetch_order_book(self, session: Session, credentials: Credentials,
                          client: BrokerClient, instruments: InstrumentIndex) -> list[Order]:
-        reply = self._read(self.order_book_call(credentials), session, credentials, client)
-        return self.rows(reply, self.order_book_at, "order book",
-                         lambda row: self.order_row(row, instruments))
+        found: list[Order] = []
+        for call in self.order_book_calls(credentials):
+            reply = self._read(call, session, credentials, client)
+            found += self.rows(reply, self.order_book_at, "order book",
+                               lambda row: self.order_row(row, instruments))
+        return found
 
     def fetch_order(self, order_id: str, session: Session, credentials: Credentials,
                     client: BrokerClient, instruments: InstrumentIndex) -> Order:
@@ -529,9 +544,12 @@ class RestBroker:
 
     def fetch_trade_book(self, session: Session, credentials: Credentials,
                          client: BrokerClient, instruments: InstrumentIndex) -> list[Trade]:
-        reply = self._read(self.trade_book_call(credentials), session, credentials, client)
-        return self.rows(reply, self.trade_book_at, "trade book",
-                         lambda row: self.trade_row(row, instruments))
+        found: list[Trade] = []
+        for call in self.trade_book_calls(credentials):
+            reply = self._read(call, session, credentials, client)
+            found += self.rows(reply, self.trade_book_at, "trade book",
+                               lambda row: self.trade_row(row, instruments))
+        return found
 
     def fetch_funds(self, session: Session, credentials: Credentials,
                     client: BrokerClient) -> Funds:

@@ -418,7 +418,7 @@ def test_a_book_of_several_calls_is_merged_in_order(broker: Broker, tmp_path: Pa
 
 
 class KitSplitOrders(KitFake):
-    """A broker whose order and trade books are one call per exchange (ICICI's)."""
+    """A broker whose books and holdings are one call per exchange (ICICI's)."""
 
     seen: ClassVar[list[str]] = []
 
@@ -428,14 +428,20 @@ class KitSplitOrders(KitFake):
     def trade_book_calls(self, credentials: Credentials) -> list[Call]:
         return [Call("GET", "trade", "/trades"), Call("GET", "trade", "/trades?bse")]
 
+    def holdings_calls(self, credentials: Credentials) -> list[Call]:
+        return [Call("GET", "trade", "/holdings"), Call("GET", "trade", "/holdings?bse")]
+
     def order_row(self, row: Row, instruments: InstrumentIndex) -> None:
         self.seen.append(row.text("id"))  # read, then skipped
+
+    def holding_row(self, row: Row, instruments: InstrumentIndex) -> None:
+        self.seen.append(row.text("id"))
 
     def trade_row(self, row: Row, instruments: InstrumentIndex) -> None:
         self.seen.append(row.text("id"))
 
 
-def test_order_and_trade_books_of_several_calls_are_merged_in_order(
+def test_order_and_trade_books_and_holdings_of_several_calls_are_merged_in_order(
         broker: Broker, tmp_path: Path) -> None:
     registry = Registry(environ=ENV, discover=False)
     registry.register_broker(KitHooks(INFO, broker=f"{__name__}:KitSplitOrders"))
@@ -443,6 +449,8 @@ def test_order_and_trade_books_of_several_calls_are_merged_in_order(
                                     {"ok": True, "data": [{"id": "2"}, {"id": "3"}]}]
     broker.replies["/v2/trades"] = [{"ok": True, "data": None},
                                     {"ok": True, "data": [{"id": "4"}]}]
+    broker.replies["/v2/holdings"] = [{"ok": True, "data": [{"id": "5"}]},
+                                      {"ok": True, "data": [{"id": "6"}]}]
     KitSplitOrders.seen.clear()
     with Gateway(registry=registry, environ=ENV, session_store=MemorySessionStore(),
                  cache_dir=tmp_path, transports={"kitfake": httpx.MockTransport(broker)},
@@ -452,10 +460,12 @@ def test_order_and_trade_books_of_several_calls_are_merged_in_order(
         assert KitSplitOrders.seen == ["1", "2", "3"]
         assert g.fetch_trade_book("kitfake") == []  # the first call's book is empty
         assert KitSplitOrders.seen == ["1", "2", "3", "4"]
+        assert g.fetch_holdings("kitfake") == []
+        assert KitSplitOrders.seen == ["1", "2", "3", "4", "5", "6"]
     asked = [(r.url.path, r.url.query) for r in broker.requests
              if r.url.path not in ("/login", "/master.csv")]
     assert asked == [("/v2/orders", b""), ("/v2/orders", b"bse"), ("/v2/trades", b""),
-                     ("/v2/trades", b"bse")]
+                     ("/v2/trades", b"bse"), ("/v2/holdings", b""), ("/v2/holdings", b"bse")]
 
 
 def test_absent_rows_are_an_empty_book_only_for_the_books_declared(

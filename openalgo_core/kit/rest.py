@@ -26,7 +26,8 @@ cancel, modify              :meth:`~RestBroker.cancel_call`, :meth:`~RestBroker.
 trades, funds, holdings     :meth:`~RestBroker.trade_book_call` (or ``trade_book_calls``)
                             + :meth:`~RestBroker.trade_row`,
                             :meth:`~RestBroker.funds_call` + :meth:`~RestBroker.funds_row`,
-                            :meth:`~RestBroker.holdings_call` + :meth:`~RestBroker.holding_row`
+                            :meth:`~RestBroker.holdings_call` (or ``holdings_calls``)
+                            + :meth:`~RestBroker.holding_row`
 master contract             :meth:`~RestBroker.master` (download + parse, with
                             :class:`~openalgo_core.kit.builder.InstrumentBuilder`)
 signing (optional)          :meth:`~RestBroker.prepare`: e.g. a checksum header
@@ -261,6 +262,11 @@ class RestBroker:
 
     def holdings_call(self, credentials: Credentials) -> Call:
         raise self.unsupported("holdings")
+
+    def holdings_calls(self, credentials: Credentials) -> Sequence[Call]:
+        """Every call whose rows make the holdings (ICICI's: one per exchange), merged in
+        order. Default: :meth:`holdings_call`."""
+        return (self.holdings_call(credentials),)
 
     def holding_row(self, row: Row, instruments: InstrumentIndex) -> Holding | None:
         raise NotImplementedError
@@ -560,9 +566,12 @@ class RestBroker:
 
     def fetch_holdings(self, session: Session, credentials: Credentials,
                        client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
-        reply = self._read(self.holdings_call(credentials), session, credentials, client)
-        return self.rows(reply, self.holdings_at, "holdings",
-                         lambda row: self.holding_row(row, instruments))
+        found: list[Holding] = []
+        for call in self.holdings_calls(credentials):
+            reply = self._read(call, session, credentials, client)
+            found += self.rows(reply, self.holdings_at, "holdings",
+                               lambda row: self.holding_row(row, instruments))
+        return found
 
     def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,
                           session: Session | None) -> list[Instrument]:

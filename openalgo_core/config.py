@@ -255,7 +255,8 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) 
 
     Raises:
         ConfigurationError: a value is not printable ASCII (it could not be sent in
-            an HTTP header), naming every such variable, never a value.
+            an HTTP header), naming every such variable, never a value; a setting
+            (``CredentialField.choices``) is not one of its values.
         MissingCredentialsError: a required field is unset,
             naming every variable to set.
     """
@@ -276,6 +277,11 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) 
         if not (raw.isascii() and raw.isprintable()):
             unusable.append(variable)
             continue
+        if spec.choices:
+            if raw.lower() not in spec.choices:
+                raise ConfigurationError(f"{info.id}: {variable} must be one of"
+                                         f" {', '.join(spec.choices)}")
+            raw = raw.lower()
         values[spec.name] = SecretStr(raw) if spec.secret else raw
     if unusable:
         raise ConfigurationError(

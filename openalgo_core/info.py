@@ -82,6 +82,10 @@ class CredentialField:
     it instead (Angel's client code and PIN on the login form); what is typed serves
     that one login and is never written anywhere. Such a field is never ``required``
     (``required`` is set to False).
+    ``choices``: a setting rather than a secret, one of these values (lower case; read
+    case-insensitively, a value outside them refused when the credentials are read); the
+    first is what a simulator's generated environment uses (ICICI's ``MARKET_ORDERS``:
+    ``protected`` or ``market``).
     """
 
     name: CredentialName
@@ -89,6 +93,7 @@ class CredentialField:
     required: bool = True
     at_login: bool = False
     description: str = ""
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_type("name", self.name, str)
@@ -101,6 +106,10 @@ class CredentialField:
         if self.at_login:
             object.__setattr__(self, "required", False)
         _check_type("description", self.description, str)
+        _check_type("choices", self.choices, tuple)
+        if not all(isinstance(c, str) and c and c == c.lower() and c.isascii()
+                   for c in self.choices):
+            _fail("choices", f"must be non-empty lower-case ASCII texts; got {self.choices!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

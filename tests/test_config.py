@@ -235,3 +235,27 @@ def test_readme_example_secrets_are_accepted(tmp_path: Path,
     for name in names:
         assert len(totp_now(os.environ[name])) == 6, name
         monkeypatch.delenv(name)
+
+
+def test_a_setting_is_one_of_its_choices() -> None:
+    """ICICI's MARKET_ORDERS: read case-insensitively, anything else refused by name;
+    unset, it is absent (the plugin's default); a generated environment uses the first."""
+    import dataclasses
+
+    from openalgo_core import CredentialField
+    from openalgo_core.testing.wiring import broker_environ
+
+    setting = CredentialField(name="MARKET_ORDERS", secret=False, required=False,
+                              choices=("protected", "market"))
+    info = dataclasses.replace(INFO, credentials=(*INFO.credentials, setting))
+    base = {"OPENALGO_FAKE_API_KEY": "k", "OPENALGO_FAKE_CLIENT_ID": "C1",
+            "OPENALGO_FAKE_PIN": "1234"}
+    assert credentials_for(info, {**base, "OPENALGO_FAKE_MARKET_ORDERS": " Market"}).get(
+        "MARKET_ORDERS") == "market"
+    assert credentials_for(info, base).get("MARKET_ORDERS") is None
+    with pytest.raises(ConfigurationError, match="OPENALGO_FAKE_MARKET_ORDERS must be one of"
+                                                 " protected, market"):
+        credentials_for(info, {**base, "OPENALGO_FAKE_MARKET_ORDERS": "sometimes"})
+    assert broker_environ(info)["OPENALGO_FAKE_MARKET_ORDERS"] == "protected"
+    with pytest.raises(ValueError, match="choices"):
+        CredentialField(name="MODE", secret=False, choices=("Upper",))

@@ -44,8 +44,10 @@ Mode = Literal["inprocess", "http"]
 def broker_environ(info: BrokerInfo, *,
                    callback_base: str = DEFAULT_CALLBACK_BASE) -> dict[str, str]:
     """Generated credentials for every field ``info`` declares, under the variable
-    names the core reads; ``REDIRECT_URL`` is ``<callback_base>/<id>/callback``."""
-    env = {env_var(info.id, spec.name): generate_credential(spec.name, broker=info.id)
+    names the core reads; ``REDIRECT_URL`` is ``<callback_base>/<id>/callback``; a
+    setting (``choices``) its first value."""
+    env = {env_var(info.id, spec.name): spec.choices[0] if spec.choices
+           else generate_credential(spec.name, broker=info.id)
            for spec in info.credentials}
     if any(spec.name == "REDIRECT_URL" for spec in info.credentials):
         env[env_var(info.id, "REDIRECT_URL")] = f"{callback_base}/{info.id}/callback"

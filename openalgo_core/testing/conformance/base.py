@@ -52,6 +52,9 @@ class ConformanceBase:
     margin_refused_at_placement: ClassVar[bool] = False
     #: an order id the broker cannot know
     unknown_order_id: ClassVar[str] = "990000000000001"
+    #: reads the plugin sends to place one MARKET order, before the order itself (ICICI:
+    #: the quote a protected market order is priced from); the settling checks count them
+    order_reads: ClassVar[int] = 0
 
     # -- fixtures ----------------------------------------------------------------
     @pytest.fixture

@@ -127,7 +127,7 @@ class OrderConformance(ConformanceBase):
         if book_reads is not None and self.book_carries_tags:
             assert error is None, f"the order book has the order, yet {error!r:.200}"
             assert (receipt.order_id, receipt.tag) == (booked[0]["order_id"], tag)
-            assert reads == book_reads, (
+            assert reads == book_reads + self.order_reads, (
                 f"settled after {reads} reads; one book read ({book_reads}) finds it")
             assert (entry.state, entry.order_id) == (State.ACKNOWLEDGED, receipt.order_id)
         else:
@@ -135,7 +135,7 @@ class OrderConformance(ConformanceBase):
                 f"without an order book carrying tags it is status unknown, not"
                 f" {error or receipt!r:.200}")
             attempts = gateway.settle_policy.attempts
-            assert reads == (book_reads or 0) * attempts
+            assert reads == (book_reads or 0) * attempts + self.order_reads
             assert entry.state is State.UNKNOWN
         with sent(harness) as requests:
             again, error_again = outcome(lambda: gateway.place_order(
@@ -170,7 +170,8 @@ class OrderConformance(ConformanceBase):
             self.clear_faults(harness)
             assert isinstance(error, OrderStatusUnknownError) and error.tag == "unbooked1"
             assert kinds(requests)["order"] == 1
-            assert kinds(answered)["read"] == (book_reads or 0) * policy.attempts
+            assert kinds(answered)["read"] == (book_reads or 0) * policy.attempts \
+                + self.order_reads
             assert [o["tag"] for o in harness.sim_orders()] == ["present1"]
             assert [e.tag for e in gateway.journal_entries(broker, unresolved=True)] == [
                 "unbooked1"]

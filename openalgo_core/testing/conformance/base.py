@@ -53,7 +53,8 @@ class ConformanceBase:
     #: an order id the broker cannot know
     unknown_order_id: ClassVar[str] = "990000000000001"
     #: reads the plugin sends to place one MARKET order, before the order itself (ICICI:
-    #: the quote a protected market order is priced from); the settling checks count them
+    #: the quote a protected market order is priced from); the settling checks count them,
+    #: and an expired session is met by the first of them instead of the order
     order_reads: ClassVar[int] = 0
 
     # -- fixtures ----------------------------------------------------------------

@@ -22,14 +22,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pyotp
 
-from openalgo_core import Gateway, Registry
+from openalgo_core import Gateway, LoginChallenge, Registry
 from openalgo_core.config import env_var
 from openalgo_core.http import POOL_LIMITS, SOCKET_OPTIONS
 from openalgo_core.testing import SimulatorBase
+from openalgo_core.testing.browser import submit_login_page
 from openalgo_core.testing.transport import free_port
 from openalgo_core.testing.wiring import broker_environ, wire_all, wired_gateway
 
@@ -69,6 +71,9 @@ class BrokerBench:
         json.loads(data) for data in files.values()]
     #: what the simulator process needs in its environment besides the credentials
     sim_env: Mapping[str, str] = field(default_factory=dict)
+    #: for a broker whose login is a person at its own page (ICICI's redirect): what they
+    #: type there (its simulator process reads the same from ``sim_env``)
+    login_answers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sdks(self) -> dict[str, str]:
@@ -130,7 +135,7 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
         with wire_all(registry, [bench.id], mode="http", environ=env, sims=sims, pace=pace,
                       sleep=time.sleep) as harnesses:
             harness = harnesses[bench.id]
-            harness.gateway.authenticate(bench.id)
+            harness.login()
             assert harness.url is not None
             yield Live(bench.id, harness.sim, harness.url, env, harness.gateway)
         return
@@ -146,8 +151,17 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
         } if tls else None
         gateway = stack.enter_context(wired_gateway(registry, env, home=tmp, pace=pace,
                                                     transports=transports))
-        gateway.authenticate(bench.id)
+        _log_in(gateway, bench, sim.verify)
         yield Live(bench.id, sim, sim.url, env, gateway)
+
+
+def _log_in(gateway: Gateway, bench: BrokerBench, verify: ssl.SSLContext | bool) -> None:
+    """Unattended, or (a redirect login) as the person at the broker's page would."""
+    result = gateway.authenticate(bench.id)
+    if isinstance(result, LoginChallenge) and result.kind == "url" and result.url:
+        with httpx.Client(verify=verify) as browser:
+            back = submit_login_page(browser, result.url, bench.login_answers)
+        gateway.handle_callback(bench.id, dict(parse_qsl(back.query.decode())))
 
 
 # -- Angel One -------------------------------------------------------------------------
@@ -320,7 +334,130 @@ INDMONEY = BrokerBench(id="indmoney", make_sim=_indmoney_sim,
                        sim_env={"OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0",
                                 "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "none"})
 
-BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, INDMONEY)}
+# -- ICICI Direct (Breeze) ---------------------------------------------------------------
+#: the person at ICICI's login page, in the bench's simulator process too
+_ICICI_USER = {"user_id": "BE123456", "password": "bench-password"}
+
+
+def _icici_sim(env: dict[str, str], master_size: int | None) -> SimulatorBase:
+    from openalgo_icici.simulator import BreezeSimulator
+
+    sim = BreezeSimulator(environ=env, master_size=master_size, margin_limit=None)
+    sim.user_id, sim.password = _ICICI_USER["user_id"], _ICICI_USER["password"]
+    return sim
+
+
+def _icici_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
+    """breeze-connect 1.0.69 on the simulator: its import-time master download (and the
+    ones its session makes) served by the simulator, its hosts pointed there."""
+    import urllib.request
+
+    os.chdir(tempfile.mkdtemp(prefix="breeze-logs-"))  # the SDK writes logs/ into the cwd
+    master = url + "/MotherAppMaster/SecurityMaster.zip"
+    real = urllib.request.urlopen
+
+    def loopback(target: Any, *args: Any, **kwargs: Any) -> Any:
+        text = target if isinstance(target, str) else target.full_url
+        if not text.startswith(url) and "icicidirect.com" not in text:
+            raise OSError(f"the bench allows no internet: {text}")
+        return io.BytesIO(httpx.get(master, verify=False).content)  # loopback, own cert
+
+    urllib.request.urlopen = loopback  # type: ignore[assignment]
+    try:
+        from breeze_connect import breeze_connect as sdk_module
+    finally:
+        urllib.request.urlopen = real
+    sdk_module.urlopen = loopback
+    import config  # type: ignore[import-not-found]  # breeze-connect's own, top level
+
+    config.API_URL = url + "/breezeapi/api/v1/"
+    config.SECURITY_MASTER_URL = master
+    with httpx.Client(verify=False) as browser:  # the bench's own simulator
+        back = submit_login_page(browser, f"{url}/apiuser/login?api_key="
+                                 f"{env['OPENALGO_ICICI_API_KEY']}", _ICICI_USER)
+    sdk = sdk_module.BreezeConnect(api_key=env["OPENALGO_ICICI_API_KEY"])
+    sdk.generate_session(api_secret=env["OPENALGO_ICICI_API_SECRET"],
+                         session_token=dict(parse_qsl(back.query.decode()))["apisession"])
+
+    def place() -> Any:
+        reply = sdk.place_order(stock_code="STABAN", exchange_code="NSE", product="cash",
+                                action="buy", order_type="market", quantity="1", price="",
+                                validity="day")
+        if not isinstance(reply, dict) or reply.get("Status") != 200:
+            raise RuntimeError(f"SDK order failed: {reply}")
+        return reply["Success"]["order_id"]
+    return place
+
+
+def _security_master_rows(files: Mapping[str, bytes]) -> list[list[list[str]]]:
+    """The floor of ICICI's format: unzip, decode, every row of the three members this
+    plugin reads as ``csv.reader`` gives it."""
+    rows = []
+    for data in files.values():
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in ("NSEScripMaster.txt", "BSEScripMaster.txt", "FONSEScripMaster.txt"):
+                rows.append(list(csv.reader(io.StringIO(archive.read(name).decode()))))
+    return rows
+
+
+def _icici_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
+    """OpenAlgo's way (broker/icici master_contract_db): a DataFrame per member, headers
+    stripped of quotes and spaces and upper-cased, F&O symbols rebuilt with vectorised
+    string operations, then a map."""
+    import pandas as pd
+
+    found: dict[tuple[str, str], str] = {}
+    aliases = {"NIFTY 50": "NIFTY", "NIFTY BANK": "BANKNIFTY", "NIFTY FIN SERVICE":
+               "FINNIFTY", "NIFTY MID SELECT": "MIDCPNIFTY"}
+    for data in files.values():
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name, exchange in (("NSEScripMaster.txt", "NSE"), ("BSEScripMaster.txt", "BSE")):
+                df = pd.read_csv(archive.open(name), dtype=str, keep_default_na=False)
+                df.columns = df.columns.str.replace('"', "").str.strip().str.upper()
+                index = df["SERIES"] == "0"
+                where = pd.Series(exchange, index=df.index).where(~index, exchange + "_INDEX")
+                symbol = df["EXCHANGECODE"].where(~index, df["EXCHANGECODE"].map(
+                    lambda v: aliases.get(v, v.replace(" ", ""))))
+                found.update(zip(zip(symbol, where, strict=True), df["TOKEN"], strict=True))
+            df = pd.read_csv(archive.open("FONSEScripMaster.txt"), dtype=str,
+                             keep_default_na=False)
+            df.columns = df.columns.str.replace('"', "").str.strip().str.upper()
+            name = df["EXCHANGECODE"].map(lambda v: aliases.get(v, v))
+            expiry = pd.to_datetime(df["EXPIRYDATE"], format="%d-%b-%Y").dt.strftime(
+                "%d%b%y").str.upper()
+            future = df["OPTIONTYPE"] == "XX"
+            strike = df["STRIKEPRICE"].str.replace(r"\.0+$", "", regex=True)
+            symbol = (name + expiry + "FUT").where(future, name + expiry + strike
+                                                   + df["OPTIONTYPE"])
+            found.update(zip(zip(symbol, ["NFO"] * len(df), strict=True), df["TOKEN"],
+                             strict=True))
+    return found
+
+
+#: breeze-connect does not import offline (it downloads the security master at import:
+#: sdk-observed.md): its ``urlopen`` answers an empty zip, and its logs/ go to a temporary
+#: directory
+_BREEZE_IMPORT = """
+import io, os, tempfile, urllib.request, zipfile
+os.chdir(tempfile.mkdtemp(prefix="breeze-logs-"))
+_empty = io.BytesIO()
+zipfile.ZipFile(_empty, "w").close()
+urllib.request.urlopen = lambda *args, **kwargs: io.BytesIO(_empty.getvalue())
+import breeze_connect
+"""
+
+ICICI = BrokerBench(id="icici", make_sim=_icici_sim, sdk_name="breeze-connect",
+                    sdk_import=_BREEZE_IMPORT, sdk_orders=_icici_sdk,
+                    pandas_symbol_map=_icici_pandas, floor=_security_master_rows,
+                    floor_name="zipfile + csv.reader",
+                    # its account never runs out of margin (thousands of bench buys); the
+                    # person at ICICI's page is known to the bench
+                    sim_env={"OPENALGO_ICICI_SIM_MARGIN_LIMIT": "none",
+                             "OPENALGO_ICICI_SIM_USER_ID": _ICICI_USER["user_id"],
+                             "OPENALGO_ICICI_SIM_PASSWORD": _ICICI_USER["password"]},
+                    login_answers=_ICICI_USER)
+
+BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, INDMONEY, ICICI)}
 
 
 def installed() -> list[BrokerBench]:

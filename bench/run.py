@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from openalgo_core import Registry
+
 from . import journal, master, orders, rest, startup
 from .brokers import installed
 from .tls import make_tls_files
@@ -57,7 +59,10 @@ def collect(quick: bool, only: list[str] | None = None,
         print(f"[{bench.id}] settling unknown outcomes", flush=True)
         row["settle"] = journal.settle(bench, orders=10 if quick else 40)
         print(f"[{bench.id}] re-login under 50 callers", flush=True)
-        row["relogin"] = journal.relogin(bench)
+        if Registry().load(bench.id).login_style == "redirect":
+            row["relogin"] = {"skipped": "logging in needs a person at the broker's page"}
+        else:
+            row["relogin"] = journal.relogin(bench)
         print(f"[{bench.id}] REST gateway latency", flush=True)
         row["rest_latency"] = rest.latency(bench, n=100 if quick else 300)
         print(f"[{bench.id}] REST gateway sustained", flush=True)
@@ -214,12 +219,18 @@ def _journal_section(jc: dict[str, Any], st: dict[str, Any], rl: dict[str, Any])
             f"{st['book_reads_max']}), {_f(st['median_ms_past_backoff'], 1)} ms median from the"
             f" lost reply to the receipt, past the policy's first back-off of "
             f"{st['policy_first_delay_s']} s (up to {st['policy_attempts']} reads).", "",
-            f"Re-login: {rl['callers']} callers reading at once on an expired session: "
+            _relogin_line(rl), ""]
+    return out
+
+
+def _relogin_line(rl: dict[str, Any]) -> str:
+    if "skipped" in rl:
+        return f"Re-login: not measured ({rl['skipped']})."
+    return (f"Re-login: {rl['callers']} callers reading at once on an expired session: "
             f"{rl['login_requests_per_expiry']} login request per expiry (goal: exactly 1); "
             f"the wave took {_f(rl['expired_wave_ms'], 1)} ms against "
             f"{_f(rl['live_wave_ms'], 1)} ms on a live session "
-            f"({_f(rl['expired_vs_live'])}x).", ""]
-    return out
+            f"({_f(rl['expired_vs_live'])}x).")
 
 
 def main() -> int:

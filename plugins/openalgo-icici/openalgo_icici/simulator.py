@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import html
 import itertools
+import os
 import secrets
 import string
 from decimal import Decimal
@@ -127,10 +128,17 @@ class BreezeSimulator(SimulatorBase):
     accept_market: bool = False
 
     def __init__(self, **options: Any) -> None:
-        #: the user at ICICI's login page (not API credentials: only the page asks)
-        self.user_id = "".join(secrets.choice(string.ascii_uppercase) for _ in range(2)) \
-            + "".join(secrets.choice(string.digits) for _ in range(6))
-        self.password = secrets.token_urlsafe(9)
+        env = options.get("environ")
+        env = os.environ if env is None else env
+        #: the user at ICICI's login page (not API credentials: only the page asks);
+        #: ``OPENALGO_ICICI_SIM_USER_ID`` / ``_SIM_PASSWORD`` set them (a simulator process)
+        self.user_id = env.get("OPENALGO_ICICI_SIM_USER_ID") or "".join(
+            secrets.choice(string.ascii_uppercase) for _ in range(2)) + "".join(
+            secrets.choice(string.digits) for _ in range(6))
+        self.password = env.get("OPENALGO_ICICI_SIM_PASSWORD") or secrets.token_urlsafe(9)
+        limit = (env.get("OPENALGO_ICICI_SIM_MARGIN_LIMIT") or "").strip().lower()
+        if limit:  # the simulator's process, started by `openalgo sim icici`
+            options["margin_limit"] = None if limit == "none" else Decimal(limit)
         self._api_sessions: dict[str, str] = {}
         super().__init__(**options)
         self.by_contract: dict[tuple[str, ...], Listing] = {}

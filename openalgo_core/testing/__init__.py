@@ -3,6 +3,8 @@
 - :class:`SimulatorBase`: build a local server that speaks your broker's protocol
   (a market with an order book, trades, funds and holdings; quotes, master file,
   faults: :class:`Faults`).
+- :class:`LoginPage`: a broker's own login page redirecting back with a one-time key
+  (a redirect login, ICICI's).
 - :mod:`openalgo_core.testing.parsing`: numbers, JSON bodies and tokens, read strictly.
 - :func:`wire` / :func:`wire_all`: your simulator and a gateway wired to it, in-process
   or over a real socket, as a :class:`Harness`; the pytest plugin
@@ -36,13 +38,15 @@ if TYPE_CHECKING:
         SimTrade,
     )
     from .faults import Faults
+    from .login_page import LoginPage
     from .simulator import SimulatorBase, generate_credential
     from .transport import ConnectionDropped, InProcessTransport, ServerThread
     from .wiring import Harness, broker_environ, wire, wire_all
 
 _LAZY = {
     "ConnectionDropped": "transport", "Faults": "faults", "Harness": "wiring",
-    "InProcessTransport": "transport", "OrderBook": "book", "PositionRow": "book",
+    "InProcessTransport": "transport", "LoginPage": "login_page", "OrderBook": "book",
+    "PositionRow": "book",
     "ServerThread": "transport", "SimFunds": "book", "SimHolding": "book", "SimOrder": "book",
     "SimRefusal": "book", "SimTrade": "book", "SimulatorBase": "simulator",
     "broker_environ": "wiring", "generate_credential": "simulator", "wire": "wiring",
@@ -55,6 +59,7 @@ __all__ = [
     "Harness",
     "InProcessTransport",
     "Listing",
+    "LoginPage",
     "OrderBook",
     "PositionRow",
     "ServerThread",

@@ -9,18 +9,16 @@ import datetime as dt
 import hashlib
 import io
 import secrets
-import string
 import zipfile
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from openalgo_core.models import IST
-from openalgo_core.testing import Listing, SimOrder, SimRefusal, SimulatorBase
+from openalgo_core.testing import Listing, LoginPage, SimOrder, SimRefusal, SimulatorBase
 from openalgo_core.testing.parsing import decimal_value, json_object, whole_value
 
 API = "/breezeapi/api/v1"
@@ -37,14 +35,6 @@ _FO = ('"Token","ShortName","Series","ExpiryDate","StrikePrice","OptionType","Lo
        '"TickSize","CompanyName","ExchangeCode"')
 FILES = {"NSE": ("NSEScripMaster.txt", _CASH), "NSE_INDEX": ("NSEScripMaster.txt", _CASH),
          "BSE": ("BSEScripMaster.txt", _CASH), "NFO": ("FONSEScripMaster.txt", _FO)}
-
-PAGE = """<!doctype html><title>Fake Redirect Broker: log in</title>
-<form method="post" action="/apiuser/login">
-<input type="hidden" name="api_key" value="{api_key}">
-<label>User ID <input name="user_id"></label>
-<label>Password <input type="password" name="password"></label>
-<button>Log in</button></form>"""
-
 
 def _envelope(success: Any = None, status: int = 200, error: str | None = None) -> JSONResponse:
     return JSONResponse({"Success": success, "Status": status, "Error": error})
@@ -93,7 +83,7 @@ def _master_row(r: Listing) -> list[Any]:
     return [r.token, r.symbol, r.series, r.name, r.symbol, r.lot_size, tick]
 
 
-class FakeRedirectSimulator(SimulatorBase):
+class FakeRedirectSimulator(LoginPage, SimulatorBase):
     broker = "fakeredirect"
     credential_fields = ("API_KEY", "API_SECRET", "REDIRECT_URL")
     order_paths = frozenset({API + "/order"})
@@ -101,16 +91,11 @@ class FakeRedirectSimulator(SimulatorBase):
     master_path = "/SecurityMaster.zip"
     master_media_type = "application/zip"
 
-    def __init__(self, **options: Any) -> None:
-        #: the user at the login page (not API credentials: only the page asks for them)
-        self.user_id = "FR" + "".join(secrets.choice(string.digits) for _ in range(6))
-        self.password = secrets.token_urlsafe(9)
-        self._api_sessions: dict[str, str] = {}
-        super().__init__(**options)
+    login_path = "/apiuser/login"
+    login_title = "Fake Redirect Broker: log in"
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/apiuser/login", self.login_page, methods=["GET"]),
-                Route("/apiuser/login", self.log_in, methods=["POST"]),
+        return [*self.login_page_routes(),
                 Route(API + "/customerdetails", self.customer_details, methods=["GET"]),
                 Route(API + "/order", self.orders, methods=["GET"]),
                 Route(API + "/order", self.modify, methods=["PUT"]),
@@ -120,10 +105,6 @@ class FakeRedirectSimulator(SimulatorBase):
                 Route(API + "/funds", self.funds_reply, methods=["GET"]),
                 Route(API + "/portfolioholdings", self.holdings_reply, methods=["GET"]),
                 Route(API + "/portfoliopositions", self.positions, methods=["GET"])]
-
-    def demo_login_params(self, challenge: Any) -> dict[str, str]:
-        """What the user types at the login page."""
-        return {"user_id": self.user_id, "password": self.password}
 
     def order_rejected_response(self) -> Response:
         return _envelope(status=500, error="Insufficient limit")
@@ -138,25 +119,10 @@ class FakeRedirectSimulator(SimulatorBase):
                 archive.writestr(name, "\n".join(lines) + "\n")
         return data.getvalue()
 
-    # -- the browser login -----------------------------------------------------------
-    async def login_page(self, request: Request) -> Response:
-        if request.query_params.get("api_key") != self.credentials["API_KEY"]:
-            return HTMLResponse("<p>Invalid API key</p>", status_code=400)
-        return HTMLResponse(PAGE.format(api_key=self.credentials["API_KEY"]))
-
-    async def log_in(self, request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
-        if (form.get("api_key"), form.get("user_id"), form.get("password")) != (
-                self.credentials["API_KEY"], self.user_id, self.password):
-            return HTMLResponse("<p>Invalid user ID or password</p>", status_code=401)
-        apisession = "".join(secrets.choice(string.digits) for _ in range(8))
-        self._api_sessions[apisession] = self.user_id
-        target = self.credentials["REDIRECT_URL"] + "?" + urlencode({"apisession": apisession})
-        return RedirectResponse(target, status_code=303)
-
+    # -- the session -------------------------------------------------------------
     async def customer_details(self, request: Request) -> Response:
         body = await json_object(request) or {}
-        user = self._api_sessions.pop(str(body.get("SessionToken")), None)
+        user = self.redeem_login_key(body.get("SessionToken"))
         if user is None or body.get("AppKey") != self.credentials["API_KEY"]:
             return _envelope(status=500, error="Invalid session or app key")
         return _envelope({"session_token": self.issue_token(user), "idirect_userid": user})
@@ -285,4 +251,4 @@ class FakeRedirectSimulator(SimulatorBase):
 
     def reset(self) -> None:
         super().reset()
-        self._api_sessions.clear()
+        self.forget_login_keys()

@@ -32,21 +32,18 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import html
 import itertools
 import os
 import secrets
-import string
 from decimal import Decimal
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from openalgo_core.models import IST
-from openalgo_core.testing import Listing, SimOrder, SimRefusal, SimulatorBase
+from openalgo_core.testing import Listing, LoginPage, SimOrder, SimRefusal, SimulatorBase
 from openalgo_core.testing.parsing import decimal_value, json_object, whole_value
 
 from .sim_master import EXCHANGES, FULL_MASTER_ROWS, cached_master, day_text, render_master
@@ -73,14 +70,6 @@ _MONTHS: Final = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
 _RIGHTS: Final = {"call": "CE", "put": "PE", "others": "FUT"}
 _RIGHTS_SHOWN: Final = {"CE": "Call", "PE": "Put", "FUT": "Others"}
-_PAGE: Final = """<!doctype html><title>ICICI Direct: Breeze API login</title>
-<form method="post" action="/apiuser/login">
-<input type="hidden" name="api_key" value="{api_key}">
-<label>User ID <input name="user_id"></label>
-<label>Password <input type="password" name="password"></label>
-<button>Login</button></form>"""
-
-
 def _envelope(success: Any = None, status: int = 200, error: str | None = None) -> JSONResponse:
     return JSONResponse({"Success": success, "Status": status, "Error": error})
 
@@ -110,7 +99,7 @@ def _expiry(text: Any) -> dt.date:
     return dt.date(int(year), _MONTHS[month.upper()], int(day))
 
 
-class BreezeSimulator(SimulatorBase):
+class BreezeSimulator(LoginPage, SimulatorBase):
     """Breeze on a local server. ``master_size`` (rows of the served zip): by default the
     full size, :data:`~.sim_master.FULL_MASTER_ROWS`, rendered once per process; 0: only
     :attr:`listings`."""
@@ -127,20 +116,21 @@ class BreezeSimulator(SimulatorBase):
     #: through Breeze since 2026; the SDK converts them to a protected limit)
     accept_market: bool = False
 
+    login_path = "/apiuser/login"
+    login_title = "ICICI Direct: Breeze API login"
+    bad_key_text = "Public Key does not exist."
+    bad_user_text = "Invalid User ID or Password"
+
     def __init__(self, **options: Any) -> None:
         env = options.get("environ")
         env = os.environ if env is None else env
-        #: the user at ICICI's login page (not API credentials: only the page asks);
-        #: ``OPENALGO_ICICI_SIM_USER_ID`` / ``_SIM_PASSWORD`` set them (a simulator process)
-        self.user_id = env.get("OPENALGO_ICICI_SIM_USER_ID") or "".join(
-            secrets.choice(string.ascii_uppercase) for _ in range(2)) + "".join(
-            secrets.choice(string.digits) for _ in range(6))
-        self.password = env.get("OPENALGO_ICICI_SIM_PASSWORD") or secrets.token_urlsafe(9)
         limit = (env.get("OPENALGO_ICICI_SIM_MARGIN_LIMIT") or "").strip().lower()
         if limit:  # the simulator's process, started by `openalgo sim icici`
             options["margin_limit"] = None if limit == "none" else Decimal(limit)
-        self._api_sessions: dict[str, str] = {}
-        super().__init__(**options)
+        # the person at ICICI's page: OPENALGO_ICICI_SIM_USER_ID / _SIM_PASSWORD set them
+        # (a simulator process), else random
+        super().__init__(user_id=env.get("OPENALGO_ICICI_SIM_USER_ID"),
+                         password=env.get("OPENALGO_ICICI_SIM_PASSWORD"), **options)
         self.by_contract: dict[tuple[str, ...], Listing] = {}
         for r in self.listings:
             if r.exchange == "NFO" and r.expiry is not None:
@@ -152,8 +142,7 @@ class BreezeSimulator(SimulatorBase):
                 self.by_contract[(r.exchange.removesuffix("_INDEX"), code_of(r))] = r
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/apiuser/login", self.login_page, methods=["GET"]),
-                Route("/apiuser/login", self.log_in, methods=["POST"]),
+        return [*self.login_page_routes(),
                 Route(API + "/customerdetails", self.customer_details, methods=["GET"]),
                 Route(API + "/order", self.orders, methods=["GET"]),
                 Route(API + "/order", self.modify, methods=["PUT"]),
@@ -173,10 +162,6 @@ class BreezeSimulator(SimulatorBase):
             self._rendered_master = render_master(self.master_listings())
         return self._rendered_master
 
-    def demo_login_params(self, challenge: Any) -> dict[str, str]:
-        """What the user types at ICICI's login page."""
-        return {"user_id": self.user_id, "password": self.password}
-
     def rate_limited_response(self) -> Response:
         return JSONResponse({"Success": None, "Status": 500,
                              "Error": "Limit exceed: API call per minute"}, status_code=429)
@@ -195,27 +180,12 @@ class BreezeSimulator(SimulatorBase):
     def lot_size_reason(self, order: SimOrder, lot_size: int) -> str:
         return f"Quantity should be in multiples of lot size {lot_size}"
 
-    # -- the browser login ---------------------------------------------------------
-    async def login_page(self, request: Request) -> Response:
-        if request.query_params.get("api_key") != self.credentials["API_KEY"]:
-            return HTMLResponse("<p>Public Key does not exist.</p>", status_code=400)
-        return HTMLResponse(_PAGE.format(api_key=html.escape(self.credentials["API_KEY"])))
-
-    async def log_in(self, request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
-        if (form.get("api_key"), form.get("user_id"), form.get("password")) != (
-                self.credentials["API_KEY"], self.user_id, self.password):
-            return HTMLResponse("<p>Invalid User ID or Password</p>", status_code=401)
-        apisession = "".join(secrets.choice(string.digits) for _ in range(8))
-        self._api_sessions[apisession] = self.user_id
-        target = self.credentials["REDIRECT_URL"] + "?" + urlencode({"apisession": apisession})
-        return RedirectResponse(target, status_code=303)
-
+    # -- the session -------------------------------------------------------------
     async def customer_details(self, request: Request) -> Response:
         body = await json_object(request) or {}
         if body.get("AppKey") != self.credentials["API_KEY"]:
             return _failed("Public Key does not exist.")
-        user = self._api_sessions.pop(str(body.get("SessionToken")), None)
+        user = self.redeem_login_key(body.get("SessionToken"))
         if user is None:
             return _failed("Invalid session.")
         key = self.issue_token(user)
@@ -543,4 +513,4 @@ class BreezeSimulator(SimulatorBase):
 
     def reset(self) -> None:
         super().reset()
-        self._api_sessions.clear()
+        self.forget_login_keys()

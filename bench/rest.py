@@ -19,6 +19,7 @@ import httpx
 
 from openalgo_core import Registry
 from openalgo_core.config import env_var
+from openalgo_core.testing.browser import submit_login_page
 from openalgo_core.testing.transport import free_port
 
 from .brokers import ORDER, BrokerBench, SimProcess, credentials, live
@@ -36,8 +37,11 @@ def _rss_mb(pid: int) -> float:
 def served(bench: BrokerBench) -> Iterator[tuple[str, str, int]]:
     """Simulator and ``openalgo serve`` as separate processes; yields (url, key, pid)."""
     env = credentials(bench.id, Registry())
-    sim = SimProcess(bench.id, {**env, **bench.sim_env})
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    if bench.login_answers:  # ICICI's page sends the browser back to this gateway
+        env[env_var(bench.id, "REDIRECT_URL")] = f"{url}/{bench.id}/callback"
+    sim = SimProcess(bench.id, {**env, **bench.sim_env})
     key = os.urandom(16).hex()
     with tempfile.TemporaryDirectory() as home:
         env.update({env_var(bench.id, "BASE_URL"): sim.url, "OPENALGO_HOME": home,
@@ -48,7 +52,6 @@ def served(bench: BrokerBench) -> Iterator[tuple[str, str, int]]:
             [sys.executable, "-m", "openalgo_core", "serve", "--port", str(port)],
             env={**os.environ, **env}, cwd=home, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -59,11 +62,22 @@ def served(bench: BrokerBench) -> Iterator[tuple[str, str, int]]:
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise RuntimeError("gateway did not start") from None
                     time.sleep(0.1)
+            if bench.login_answers:
+                _log_in_through_pages(url, bench)
             yield url, key, proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=10)
             sim.stop()
+
+
+def _log_in_through_pages(url: str, bench: BrokerBench) -> None:
+    """A person logging in at the gateway's ``/<id>/login``: the broker's page, then the
+    redirect back to the gateway's callback."""
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(f"{url}/{bench.id}/login")
+        back = submit_login_page(browser, page.headers["location"], bench.login_answers)
+        browser.get(str(back)).raise_for_status()
 
 
 def latency(bench: BrokerBench, n: int = 300) -> dict[str, Any]:

@@ -433,3 +433,27 @@ def test_a_simulator_accepts_a_token_the_user_already_holds_and_revokes_one(
     sim.revoke_token(held)
     sim.revoke_token("never-issued")
     assert sim.user_for(held) is None and sim.user_for(other) == "C"
+
+
+def test_a_brokers_login_page_redirects_back_with_a_one_time_key() -> None:
+    """LoginPage: the form for the app's key only; the person's user id and password; a
+    303 to REDIRECT_URL with a key the session endpoint redeems once."""
+    from tests.fakeredirect.plugin import INFO as REDIRECT_INFO
+    from tests.fakeredirect.simulator import FakeRedirectSimulator
+
+    sim = FakeRedirectSimulator(environ=broker_environ(REDIRECT_INFO), user_id="AB123456",
+                                password="pw")
+    key = sim.credentials["API_KEY"]
+    with httpx.Client(transport=InProcessTransport(sim.app), base_url="http://sim") as web:
+        assert web.get("/apiuser/login", params={"api_key": "wrong"}).status_code == 400
+        page = web.get("/apiuser/login", params={"api_key": key})
+        assert page.status_code == 200 and 'name="user_id"' in page.text
+        form = {"api_key": key, "user_id": "AB123456", "password": "bad"}
+        assert web.post("/apiuser/login", data=form).status_code == 401
+        back = web.post("/apiuser/login", data={**form, "password": "pw"})
+    assert back.status_code == 303
+    target = httpx.URL(back.headers["location"])
+    assert str(target).startswith(sim.credentials["REDIRECT_URL"] + "?apisession=")
+    once = target.params["apisession"]
+    assert sim.redeem_login_key(once) == "AB123456"
+    assert sim.redeem_login_key(once) is None

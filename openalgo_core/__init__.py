@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from .registry import Registry
     from .sessions import MemorySessionStore, SessionStore, SQLiteSessionStore
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 
 # Public name -> submodule. Submodules are imported on first access (PEP 562), so
 # `import openalgo_core` and loading a plugin stay cheap: a CLI listing brokers

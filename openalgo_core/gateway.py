@@ -41,7 +41,7 @@ from .errors import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RateLimiter, RetryPolicy
+from .http import DEFAULT_TIMEOUT, BrokerClient, ProgressCallback, RetryPolicy, limiters_for
 from .info import BrokerInfo
 from .instruments import InstrumentCache, InstrumentIndex, check_order
 from .journal import Entry, OrderJournal, State
@@ -218,8 +218,7 @@ class Gateway:
                 base_url = self._env.get(variable) or None
                 if base_url:
                     parse_url(base_url, variable)
-                limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=self._sleep)
-                            for cat, lim in info.rate_limits.items()} if self._pace else {}
+                limiters = limiters_for(info, sleep=self._sleep) if self._pace else {}
                 self._clients[broker] = BrokerClient(
                     info, base_url=base_url,
                     transport=self._transports.get(broker), limiters=limiters,

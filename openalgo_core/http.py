@@ -35,7 +35,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any, Literal, NamedTuple
@@ -54,10 +55,10 @@ from .errors import (
     UnreadableOrderReplyError,
     ValidationError,
 )
-from .info import BrokerInfo, RateCategory
+from .info import BrokerInfo, RateBucket, RateCategory, RateLimit
 
 __all__ = ["EXTENSION", "BrokerClient", "RateLimiter", "RequestKind", "RequestMeta", "RetryPolicy",
-           "parse_json", "request_meta"]
+           "limiters_for", "parse_json", "request_meta"]
 
 log = logging.getLogger("openalgo.http")
 
@@ -80,6 +81,9 @@ class RequestMeta(NamedTuple):
     #: secrets the URL carries (Definedge's API token in its login path): every log line
     #: and error shows ``***`` in their place
     redact: tuple[str, ...] = ()
+    #: the rate bucket it is paced in when the broker limits it apart from the rest of
+    #: its category (``"reads.quotes"``); None: its kind's category
+    rate: RateBucket | None = None
 
 
 _READ = RequestMeta("read")
@@ -141,27 +145,56 @@ _CACHE_LIMIT = 64
 
 
 class RateLimiter:
-    """Blocking pacer shared by threads (GCRA): waits for a slot instead of refusing."""
+    """Blocking pacer shared by threads: waits for a slot instead of refusing.
 
-    def __init__(self, per_second: float, burst: int = 1, *,
+    ``per_second`` (GCRA, bursts of ``burst``) and any number of ``windows``
+    (``(count, seconds)``: at most ``count`` request starts in any ``seconds``, kept
+    exactly by remembering the last ``count`` starts). Every window is kept slightly
+    wider than published (:data:`PACING_HEADROOM`).
+    """
+
+    def __init__(self, per_second: float | None, burst: int = 1, *,
+                 windows: Sequence[tuple[int, float]] = (),
                  clock: Callable[[], float] = time.monotonic, sleep: Sleep = time.sleep) -> None:
-        self.interval = 1.0 / (per_second * PACING_HEADROOM)
+        self.interval = 1.0 / (per_second * PACING_HEADROOM) if per_second else 0.0
         self.tolerance = (burst - 1) * self.interval
+        self.windows = tuple((count, seconds / PACING_HEADROOM) for count, seconds in windows)
+        self._starts = tuple(deque[float](maxlen=count) for count, _ in self.windows)
         self._tat = 0.0
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
 
+    @classmethod
+    def of(cls, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic,
+           sleep: Sleep = time.sleep) -> RateLimiter:
+        """The pacer keeping to every window of ``limit``."""
+        return cls(limit.per_second, limit.burst, windows=limit.windows, clock=clock,
+                   sleep=sleep)
+
     def acquire(self) -> float:
         """Block until a request may start; return the seconds waited."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._tat - self.tolerance)
-            self._tat = max(self._tat, start) + self.interval
+            start = max(now, self._tat - self.tolerance) if self.interval else now
+            for (count, seconds), starts in zip(self.windows, self._starts, strict=True):
+                if len(starts) == count:  # the count-th last start must be a window ago
+                    start = max(start, starts[0] + seconds)
+            if self.interval:
+                self._tat = max(self._tat, start) + self.interval
+            for starts in self._starts:
+                starts.append(start)
         wait = start - now
         if wait > 0:
             self._sleep(wait)
         return max(wait, 0.0)
+
+
+def limiters_for(info: BrokerInfo, *, sleep: Sleep = time.sleep
+                 ) -> dict[RateBucket, RateLimiter]:
+    """One pacer per rate bucket ``info`` declares, keeping to all of its windows."""
+    return {bucket: RateLimiter.of(limit, sleep=sleep)
+            for bucket, limit in info.rate_limits.items()}
 
 
 @dataclass
@@ -299,13 +332,14 @@ class BrokerClient:
         info: the broker's declaration (hosts, rate limits, rate-limit markers).
         base_url: if set, every host is replaced by it (simulators).
         transport: an httpx transport (``MockTransport``, in-process ASGI) for tests.
-        limiters: pacers per category; share them between clients of one broker.
+        limiters: pacers per rate bucket (:func:`limiters_for`); share them between
+            clients of one broker.
         sleep: injected by tests so no test sleeps for real.
     """
 
     def __init__(self, info: BrokerInfo, *, base_url: str | None = None,
                  transport: httpx.BaseTransport | None = None,
-                 limiters: Mapping[RateCategory, RateLimiter] | None = None,
+                 limiters: Mapping[RateBucket, RateLimiter] | None = None,
                  retry: RetryPolicy | None = None, sleep: Sleep = time.sleep,
                  timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
         self.info = info
@@ -314,9 +348,8 @@ class BrokerClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         if limiters is None:
-            limiters = {cat: RateLimiter(lim.per_second, lim.burst, sleep=sleep)
-                        for cat, lim in info.rate_limits.items()}
-        self.limiters = dict(limiters)
+            limiters = limiters_for(info, sleep=sleep)
+        self.limiters: dict[RateBucket, RateLimiter] = dict(limiters)
         inner = transport or httpx.HTTPTransport(
             verify=shared_ssl_context(),
             limits=POOL_LIMITS,
@@ -367,13 +400,16 @@ class BrokerClient:
         return any(marker.lower() in text for marker in self.info.rate_limit_markers)
 
     def request(self, method: str, url: str, *, kind: RequestKind, tag: str | None = None,
-                redact: tuple[str, ...] = (), **kwargs: Any) -> httpx.Response:
+                redact: tuple[str, ...] = (), rate: RateBucket | None = None,
+                **kwargs: Any) -> httpx.Response:
         """Send a request with the retry rules of ``kind``; return any non-5xx reply.
 
         ``kind`` and ``tag`` (an order's tag) are stated here once and travel with the
         request (:func:`request_meta` reads them back from ``response.request``).
         4xx replies other than rate limits are returned for the plugin to map.
         ``redact`` names secrets the URL carries: logs and errors never show them.
+        ``rate`` names the rate bucket the request is paced in when the broker limits it
+        apart from the rest of its kind's category (``"reads.quotes"``).
 
         Raises:
             BrokerConnectionError: the request never left (after any retries).
@@ -382,7 +418,8 @@ class BrokerClient:
             BrokerServerError: 5xx or no reply for a ``read``/``login`` after retries.
             ValidationError: a header value is not ASCII (nothing was sent).
         """
-        meta = RequestMeta(kind, tag, redact) if kind != "read" or tag or redact else _READ
+        meta = RequestMeta(kind, tag, redact, rate) if kind != "read" or tag or redact \
+            or rate else _READ
         if redact:
             if len(_URL_SECRETS) > 1000:  # a handful of accounts' tokens, many times over
                 _URL_SECRETS.clear()
@@ -396,8 +433,8 @@ class BrokerClient:
 
     def _send(self, request: httpx.Request, url: str) -> httpx.Response:
         """The retry loop; what may be retried is read from the request's meta."""
-        kind, tag, redact = request_meta(request)
-        limiter = self.limiters.get(_CATEGORY[kind])
+        kind, tag, redact, rate = request_meta(request)
+        limiter = self._limiter(kind, rate)
         attempts = 1 if kind == "login" else self.retry.attempts
         attempt = 0
         while True:
@@ -449,6 +486,14 @@ class BrokerClient:
                     status_code=response.status_code)
             return response
 
+    def _limiter(self, kind: RequestKind, rate: RateBucket | None) -> RateLimiter | None:
+        """The pacer of ``rate`` when the broker declares that bucket, else of the kind's
+        category (None: not paced)."""
+        limiters = self.limiters
+        if rate is not None and rate in limiters:
+            return limiters[rate]
+        return limiters.get(_CATEGORY[kind])
+
     def _build(self, method: str, url: str, kwargs: dict[str, Any],
                meta: RequestMeta) -> httpx.Request:
         """``httpx.Client.build_request`` with the URL parse and the header merge
@@ -474,11 +519,16 @@ class BrokerClient:
                              content=kwargs.get("content"), extensions=extensions)
 
     def download(self, url: str, *, progress: ProgressCallback | None = None,
-                 headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 16) -> bytes:
-        """GET a (large) file as bytes (a read: retried), reporting
-        ``progress(done, total)``; ``headers`` for a file behind the broker's auth."""
+                 headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 16,
+                 rate: RateBucket | None = None) -> bytes:
+        """GET a (large) file as bytes (a read: retried and paced, in ``rate`` when the
+        broker limits its file downloads apart), reporting ``progress(done, total)``;
+        ``headers`` for a file behind the broker's auth."""
         attempts = self.retry.attempts
+        limiter = self._limiter("read", rate)
         for attempt in range(1, attempts + 1):
+            if limiter is not None:
+                limiter.acquire()
             try:
                 with self.http.stream("GET", url, headers=headers,
                                       extensions={EXTENSION: _READ}) as response:

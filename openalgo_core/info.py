@@ -19,18 +19,22 @@ from typing import Any, Literal, NoReturn, TypeVar, get_args
 from .codes import Exchange, PriceType, Product
 from .errors import ValidationError
 
-__all__ = ["BrokerInfo", "CredentialField", "CredentialName", "LoginStyle", "RateCategory",
-           "RateLimit"]
+__all__ = ["BrokerInfo", "CredentialField", "CredentialName", "LoginStyle", "RateBucket",
+           "RateCategory", "RateLimit"]
 
 #: A credential's name: upper-case letters, digits and ``_`` (``API_KEY``, ``MPIN``, ``UCC``).
 #: Any broker may add its own; ``BASE_URL`` is the core's own setting, not a credential.
 CredentialName = str
 LoginStyle = Literal["totp", "otp", "redirect"]
 RateCategory = Literal["orders", "reads", "login"]
+#: A rate bucket: a category, or a category's named part that the broker limits on its
+#: own (``"reads.quotes"``: IndMoney's quote calls, 5/s, beside its other reads, 15/s).
+RateBucket = str
 
 _ID = re.compile(r"[a-z][a-z0-9_]{1,31}")
 _CREDENTIAL = re.compile(r"[A-Z][A-Z0-9_]{1,39}")
 _RESERVED = frozenset({"BASE_URL"})
+_BUCKET = re.compile(r"(orders|reads|login)(\.[a-z][a-z0-9_]{0,31})?")
 _Code = TypeVar("_Code", bound=StrEnum)
 
 
@@ -101,18 +105,41 @@ class CredentialField:
 
 @dataclass(frozen=True, kw_only=True)
 class RateLimit:
-    """At most ``per_second`` requests a second, in bursts of at most ``burst``."""
+    """What a broker allows in one rate bucket, on every window it publishes: at most
+    ``per_second`` requests a second (in bursts of at most ``burst``), and at most
+    ``per_minute``, ``per_hour`` and ``per_day`` requests in any minute, hour and day
+    (None: no such window). At least one window is set; the pacer keeps to all of them.
+    """
 
-    per_second: float
+    per_second: float | None = None
     burst: int = 1
+    per_minute: int | None = None
+    per_hour: int | None = None
+    per_day: int | None = None
 
     def __post_init__(self) -> None:
-        _check_type("per_second", self.per_second, (int, float))
-        if not 0 < self.per_second < float("inf"):
-            _fail("per_second", f"must be a finite number > 0, got {self.per_second!r}")
+        if self.per_second is not None:
+            _check_type("per_second", self.per_second, (int, float))
+            if not 0 < self.per_second < float("inf"):
+                _fail("per_second", f"must be a finite number > 0, got {self.per_second!r}")
         _check_type("burst", self.burst, int)
         if self.burst < 1:
             _fail("burst", f"must be >= 1, got {self.burst!r}")
+        for name in ("per_minute", "per_hour", "per_day"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_type(name, value, int)
+                if value < 1:
+                    _fail(name, f"must be >= 1, got {value!r}")
+        if self.per_second is None and not self.windows:
+            _fail("per_second", "a rate limit needs at least one window (per_second,"
+                                " per_minute, per_hour or per_day)")
+
+    @property
+    def windows(self) -> tuple[tuple[int, float], ...]:
+        """``(count, seconds)`` of the published minute, hour and day windows."""
+        spans = ((self.per_minute, 60.0), (self.per_hour, 3600.0), (self.per_day, 86400.0))
+        return tuple((count, seconds) for count, seconds in spans if count is not None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,8 +160,9 @@ class BrokerInfo:
     core_api: int
     products: frozenset[Product] = frozenset(Product)
     pricetypes: frozenset[PriceType] = frozenset(PriceType)
-    #: per category, the broker's published limit (the gateway paces to it)
-    rate_limits: Mapping[RateCategory, RateLimit] = field(default_factory=dict)
+    #: per rate bucket (a category, or a named part of one that a call names with
+    #: ``Call(rate=...)``), the broker's published limits (the gateway paces to them)
+    rate_limits: Mapping[RateBucket, RateLimit] = field(default_factory=dict)
     #: named hosts, e.g. ``{"api": "https://..."}``
     base_urls: Mapping[str, str] = field(default_factory=dict)
     #: body texts that mean "rate limited", whatever the HTTP status
@@ -154,9 +182,11 @@ class BrokerInfo:
         if not 0 <= self.session_expiry_hour_ist <= 23:
             _fail("session_expiry_hour_ist", f"must be 0-23, got {self.session_expiry_hour_ist}")
         _check_type("rate_limits", self.rate_limits, Mapping)
-        for category, limit in self.rate_limits.items():
-            _one_of("rate_limits", category, RateCategory)
-            _check_type(f"rate_limits.{category}", limit, RateLimit)
+        for bucket, limit in self.rate_limits.items():
+            if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+                _fail("rate_limits", f"must be one of {', '.join(get_args(RateCategory))},"
+                                     f" or one of them and a name (reads.quotes); got {bucket!r}")
+            _check_type(f"rate_limits.{bucket}", limit, RateLimit)
         _check_type("base_urls", self.base_urls, Mapping)
         for host, url in self.base_urls.items():
             _check_type("base_urls", host, str)

@@ -1,6 +1,7 @@
 """Retry rules, pacing, base-URL override and redaction of BrokerClient."""
 
 import dataclasses
+import itertools
 import logging
 import socket
 import ssl
@@ -28,10 +29,12 @@ from openalgo_core.http import (
     RateLimiter,
     RequestKind,
     RequestMeta,
+    limiters_for,
     parse_json,
     request_meta,
     shared_ssl_context,
 )
+from openalgo_core.info import RateLimit
 from tests.fakebroker.plugin import INFO
 
 URL = "https://api.fake.example/api/x"
@@ -249,6 +252,76 @@ def test_pacer_allows_declared_burst() -> None:
     limiter = RateLimiter(10, burst=5, clock=clock, sleep=clock.sleep)
     waits = [limiter.acquire() for _ in range(5)]
     assert waits == [0.0] * 5 and limiter.acquire() > 0
+
+
+def test_pacer_keeps_a_minute_window() -> None:
+    """One token generation a minute (IndMoney): the second waits a minute, with headroom."""
+    clock = FakeClock()
+    limiter = RateLimiter.of(RateLimit(per_minute=1), clock=clock, sleep=clock.sleep)
+    assert limiter.acquire() == 0.0
+    waited = limiter.acquire()
+    assert 60 <= waited <= 60 / 0.96 and clock.now == waited
+
+
+def test_pacer_keeps_every_window_at_once() -> None:
+    """10/s and 30 a minute: bursts go at 10/s, and no minute ever holds more than 30."""
+    clock = FakeClock()
+    limiter = RateLimiter.of(RateLimit(per_second=10, per_minute=30), clock=clock,
+                             sleep=clock.sleep)
+    starts = []
+    for _ in range(100):
+        limiter.acquire()
+        starts.append(clock.now)
+    for i, start in enumerate(starts):
+        assert sum(1 for s in starts[i:] if s < start + 60) <= 30, f"window from {start}"
+    assert all(b - a >= 0.1 for a, b in itertools.pairwise(starts))
+    assert starts[29] < 3.1 and starts[30] >= 60  # 30 at 10/s, then the minute is full
+
+
+def test_pacer_keeps_a_day_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter.of(RateLimit(per_second=15, per_day=3), clock=clock,
+                             sleep=clock.sleep)
+    for _ in range(3):
+        limiter.acquire()
+    assert limiter.acquire() >= 86400 - 1
+
+
+def test_a_call_is_paced_in_its_own_bucket() -> None:
+    """A read naming ``rate="reads.quotes"`` waits on that bucket's pacer; a bucket the
+    broker does not declare falls back to the kind's category."""
+    used: list[str] = []
+
+    class Spy(RateLimiter):
+        def __init__(self, name: str) -> None:
+            super().__init__(1000)
+            self.name = name
+
+        def acquire(self) -> float:
+            used.append(self.name)
+            return 0.0
+
+    handler, _ = scripted(httpx.Response(200))
+    client = BrokerClient(INFO, transport=httpx.MockTransport(handler),
+                          limiters={"reads": Spy("reads"), "reads.quotes": Spy("quotes"),
+                                    "orders": Spy("orders")}, sleep=lambda s: None)
+    client.request("GET", URL, kind="read", rate="reads.quotes")
+    client.request("GET", URL, kind="read")
+    client.request("GET", URL, kind="read", rate="reads.history")
+    client.request("POST", URL, kind="order", tag="oa1")
+    client.download(URL, rate="reads.quotes")
+    client.download(URL)
+    assert used == ["quotes", "reads", "reads", "orders", "quotes", "reads"]
+
+
+def test_limiters_for_builds_one_pacer_per_bucket() -> None:
+    info = dataclasses.replace(INFO, rate_limits={
+        "reads": RateLimit(per_second=15, per_day=100_000),
+        "reads.quotes": RateLimit(per_second=5), "login": RateLimit(per_minute=1)})
+    built = limiters_for(info)
+    assert sorted(built) == ["login", "reads", "reads.quotes"]
+    assert built["login"].interval == 0.0 and built["login"].windows == ((1, 60 / 0.97),)
+    assert BrokerClient(info).limiters.keys() == built.keys()
 
 
 def test_pacer_is_shared_safely_across_threads() -> None:

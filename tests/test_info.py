@@ -65,6 +65,8 @@ def test_replace_checks_the_variant_again() -> None:
     ({"core_api": "1"}, "core_api", "expected int"),
     ({"core_api": True}, "core_api", "expected int"),
     ({"rate_limits": {"quotes": RateLimit(per_second=1)}}, "rate_limits", "orders, reads, login"),
+    ({"rate_limits": {"reads.": RateLimit(per_second=1)}}, "rate_limits", "reads.quotes"),
+    ({"rate_limits": {"trades.quotes": RateLimit(per_second=1)}}, "rate_limits", "orders"),
     ({"rate_limits": {"orders": 10}}, "rate_limits.orders", "RateLimit"),
     ({"base_urls": {"api": None}}, "base_urls.api", "expected str"),
     ({"rate_limit_markers": "busy"}, "rate_limit_markers", "collection"),
@@ -89,6 +91,10 @@ def test_a_bad_declaration_names_its_field(changes: dict[str, Any], field: str, 
     (lambda: RateLimit(per_second=True), "per_second"),
     (lambda: RateLimit(per_second=5, burst=0), "burst"),
     (lambda: RateLimit(per_second=5, burst=1.5), "burst"),
+    (lambda: RateLimit(), "per_second"),
+    (lambda: RateLimit(per_minute=0), "per_minute"),
+    (lambda: RateLimit(per_second=5, per_hour=2.5), "per_hour"),
+    (lambda: RateLimit(per_day=True), "per_day"),
 ])
 def test_bad_parts_name_their_field(make: Any, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
@@ -110,3 +116,16 @@ def test_declaring_a_broker_imports_neither_pydantic_nor_httpx() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_rate_limit_states_every_window_the_broker_publishes() -> None:
+    """IndMoney: reads 15/s and 100,000 a day, quotes in a bucket of their own, one token
+    generation a minute (and no per-second figure)."""
+    made = info(rate_limits={"reads": RateLimit(per_second=15, per_day=100_000),
+                             "reads.quotes": RateLimit(per_second=5, per_day=100_000),
+                             "login": RateLimit(per_minute=1)})
+    assert made.rate_limits["reads"].windows == ((100_000, 86400.0),)
+    assert made.rate_limits["login"].per_second is None
+    assert made.rate_limits["login"].windows == ((1, 60.0),)
+    assert RateLimit(per_second=1, per_minute=2, per_hour=3, per_day=4).windows == (
+        (2, 60.0), (3, 3600.0), (4, 86400.0))

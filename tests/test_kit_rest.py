@@ -428,3 +428,17 @@ def test_absent_rows_are_an_empty_book_only_for_the_books_declared(
     broker.replies["/v2/positions"] = {"ok": True, "data": {"rows": "x"}}
     with pytest.raises(BrokerResponseError, match="positions are not a list"):
         gw.fetch_positions("kitfake")
+
+
+def test_a_call_names_its_rate_bucket(gw: Gateway, broker: Broker) -> None:
+    """``Call(rate=...)`` travels with the request, so the client paces it in that bucket."""
+    gw.authenticate("kitfake")
+    hooks_broker = HOOKS.broker
+    client = gw.client("kitfake")
+    hooks_broker.send(client, Call("GET", "trade", "/positions", rate="reads.quotes"),
+                      kind="read", credentials=gw.credentials("kitfake"),
+                      session=gw.session("kitfake"))
+    hooks_broker.send(client, Call("GET", "trade", "/positions"), kind="read",
+                      credentials=gw.credentials("kitfake"), session=gw.session("kitfake"))
+    quoted, plain = broker.requests[-2:]
+    assert request_meta(quoted).rate == "reads.quotes" and request_meta(plain).rate is None

@@ -35,7 +35,7 @@ def test_every_name_in_all_exists() -> None:
 
 def test_version_matches_pyproject() -> None:
     meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    assert openalgo_core.__version__ == meta["project"]["version"] == "0.2.1"
+    assert openalgo_core.__version__ == meta["project"]["version"] == "0.2.2"
 
 
 def test_core_api_is_an_integer() -> None:

@@ -109,6 +109,9 @@ class Call(NamedTuple):
     params: Mapping[str, str] | None = None
     #: secrets the path carries (an API token in a login path): never logged or shown
     redact: tuple[str, ...] = ()
+    #: the rate bucket (a ``BrokerInfo.rate_limits`` key) pacing this call when the broker
+    #: limits it apart from the rest of its kind (``"reads.quotes"``); None: its kind's
+    rate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +279,8 @@ class RestBroker:
             body["content"] = call.content
         if call.params:
             body["params"] = call.params
+        if call.rate is not None:
+            body["rate"] = call.rate
         response = client.request(call.method, client.url(call.host, call.path, base=base),
                                   kind=kind, tag=tag, headers=headers, redact=call.redact,
                                   **body)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socket
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -215,6 +217,10 @@ def test_credentials_are_read_by_variable_name_or_generated() -> None:
     assert len(sim.credentials["TOTP_SECRET"]) >= 26 and sim.credentials["API_KEY"]
     assert generate_credential("REDIRECT_URL", broker="x") == \
         "http://127.0.0.1:5000/x/callback"
+    assert re.fullmatch(r"\d{6}", generate_credential("MPIN"))
+    assert re.fullmatch(r"[A-Z]{2}\d{3}", generate_credential("UCC"))
+    token = generate_credential("ACCESS_TOKEN")
+    assert str(uuid.UUID(token)) == token
 
 
 @pytest.mark.parametrize("value", ["5", 5, 5.0, "2.50", "0"])

@@ -1,0 +1,16 @@
+"""The core's conformance kit, run against the Kotak simulator (in-process and over HTTP):
+login, orders, the day's books, settling and re-login, the master contract, and the
+journal's fault campaign (``OPENALGO_CAMPAIGN_REPORT=<file.json>`` records its figures)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import openalgo_kotak.plugin
+
+from openalgo_core.kit import KitHooks
+from openalgo_core.testing.conformance import BrokerConformance
+
+
+class TestKotakConformance(BrokerConformance):
+    plugin: ClassVar[KitHooks] = openalgo_kotak.plugin.hooks

@@ -388,6 +388,20 @@ def test_rewrite_csv_cells_and_zip_members() -> None:
     assert fields(b"<html><form></form></html>") == [] == fields(b"")
 
 
+def test_a_sweep_may_keep_to_the_csv_columns_a_plugin_reads() -> None:
+    """``garbage_columns`` narrows a CSV reply's fields to the named columns; a JSON reply
+    (whose keys are no columns) keeps every field, and None keeps everything."""
+    from openalgo_core.testing.conformance.sweep import _swept
+
+    csv_body = b"tok,name,junk\n1,A,x\n2,B,y\n"
+    found = representatives(fields(csv_body))
+    assert _swept(found, csv_body, frozenset({"tok"})) == [(0, "tok"), (1, "tok")]
+    assert _swept(found, csv_body, None) == found
+    json_body = b'{"data": {"tok": 1, "junk": 2}}'
+    found = representatives(fields(json_body))
+    assert _swept(found, json_body, frozenset({"tok"})) == found
+
+
 def test_representatives_spread_over_rows_of_each_kind_of_field() -> None:
     found = [(row, name) for row in range(9) for name in ("a", "b")]
     assert representatives(found) == [(0, "a"), (3, "a"), (6, "a"), (0, "b"), (3, "b"),

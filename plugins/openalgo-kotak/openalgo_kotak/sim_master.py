@@ -1,6 +1,6 @@
 """Kotak's scrip-master CSVs as the simulator serves them, written from neutral listings.
 
-One file per segment, each with the real header line (brokers/kotak-icici A.6: 80
+One file per segment, each with the real header line (brokers/kotak-icici A.6: 78
 columns, names with stray spaces and ``dStrikePrice;``) and one row per instrument:
 
 - ``nse_cm``/``bse_cm``: ``pGroup`` the series (NSE) or ``A`` (BSE), ``pTrdSymbol``

@@ -1,0 +1,81 @@
+"""Package hygiene: metadata, declaration, hook surface, lazy simulator import."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+from importlib.metadata import entry_points, version
+from pathlib import Path
+
+import openalgo_kotak
+import openalgo_kotak.plugin
+from openalgo_kotak import INFO
+from openalgo_kotak.broker import KotakBroker
+from openalgo_kotak.simulator import KotakSimulator
+
+from openalgo_core import hookspecs
+from openalgo_core.config import seed_key
+
+PACKAGE = Path(openalgo_kotak.__file__).parent
+
+
+def test_version_matches_the_distribution() -> None:
+    assert openalgo_kotak.__version__ == version("openalgo-kotak") == "0.1.0"
+    assert (PACKAGE / "py.typed").is_file()
+
+
+def test_broker_declaration() -> None:
+    assert (INFO.id, INFO.login_style, INFO.core_api) == ("kotak", "totp", hookspecs.CORE_API)
+    assert {e.value for e in INFO.exchanges} == {"NSE", "BSE", "NFO", "BFO", "MCX",
+                                                 "NSE_INDEX", "BSE_INDEX"}
+    # (name, secret, required, typed at login, the seed key it is read from)
+    assert [(c.name, c.secret, c.required, c.at_login, seed_key(INFO, c))
+            for c in INFO.credentials] == [
+        ("UCC", False, True, False, "BROKER_API_KEY"),
+        ("ACCESS_TOKEN", True, True, False, "BROKER_API_SECRET"),
+        ("MOBILE", False, False, True, None), ("MPIN", True, False, True, None),
+        ("TOTP_SECRET", True, False, False, None), ("SLM_AS_SL", False, False, False, None)]
+    assert all(c.description for c in INFO.credentials)
+    assert {k: (v.per_second, v.per_minute, v.per_hour) for k, v in INFO.rate_limits.items()} \
+        == {"orders": (10, 300, 5000), "reads": (10, 300, 5000), "login": (1, None, None)}
+    assert dict(INFO.base_urls) == {"login": "https://mis.kotaksecurities.com",
+                                    "trade": "https://mis.kotaksecurities.com"}
+
+
+def test_the_entry_point_is_the_kit_hooks_on_kotaks_broker(
+        broker_environ: dict[str, str]) -> None:
+    (entry,) = (e for e in entry_points(group="openalgo.brokers") if e.name == "kotak")
+    assert entry.value == "openalgo_kotak.plugin:hooks"
+    hooks = entry.load()
+    assert hooks is openalgo_kotak.plugin.hooks and hooks.broker_info() is INFO
+    assert isinstance(hooks.broker, KotakBroker)
+    assert isinstance(hooks.broker_simulator(environ=broker_environ), KotakSimulator)
+
+
+def test_no_other_module_declares_hookimpls() -> None:
+    marker = f"{hookspecs.PROJECT}_impl"
+    for module in pkgutil.iter_modules([str(PACKAGE)]):
+        loaded = importlib.import_module(f"openalgo_kotak.{module.name}")
+        assert not any(hasattr(getattr(loaded, n), marker) for n in dir(loaded)), module
+
+
+def test_normal_use_does_not_import_the_simulator() -> None:
+    code = ("import sys, openalgo_kotak.plugin as p; p.hooks.broker_info(); p.hooks.broker;"
+            " sys.exit(any(m.startswith(('starlette', 'openalgo_kotak.sim',"
+            " 'openalgo_core.testing.simulator')) for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_loading_the_plugin_imports_only_its_declaration() -> None:
+    """The registry imports ``plugin`` to list and load the broker; the modules doing
+    the work, pydantic and httpx load on a hook's first call."""
+    code = ("import sys; from openalgo_core import Registry; Registry().load('kotak');"
+            " heavy = sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx',"
+            " 'msgspec', 'openalgo_core.models', 'openalgo_kotak.'))"
+            " and m != 'openalgo_kotak.plugin');"
+            " print(heavy); sys.exit(bool(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

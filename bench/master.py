@@ -13,6 +13,8 @@ import tempfile
 import time
 from typing import Any
 
+import httpx
+
 from openalgo_core.instruments import InstrumentCache, InstrumentIndex
 
 from .brokers import BrokerBench, live
@@ -44,14 +46,17 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 7) -> dict[str, 
         fresh = gateway.instruments(bench.id, refresh=True)
         download_parse_index = time.perf_counter() - start
         client.http.event_hooks["request"].remove(seen.append)
-        url = str(seen[-1].url)
-        data = client.download(url)
+        # every reply the download got (a file list behind the broker's auth too), by URL
+        files = {str(r.url): client.http.request(r.method, r.url, headers=r.headers).content
+                 for r in seen}
+        data = bench.master_bytes(files)
         plugin = gateway.registry.record(bench.id).plugin
+        session = gateway.session(bench.id)
 
         def parse_index() -> InstrumentIndex:
             return InstrumentIndex.from_instruments(
-                bench.id, plugin.fetch_instruments(client=_Canned(data), progress=_no_progress,
-                                                   session=None))
+                bench.id, plugin.fetch_instruments(client=_Canned(files, client),
+                                                   progress=_no_progress, session=session))
 
         with tempfile.TemporaryDirectory() as tmp:
             cache = InstrumentCache(tmp)
@@ -116,13 +121,18 @@ def _no_progress(done: int, total: int | None) -> None:
 
 
 class _Canned:
-    """Stands in for the client so the plugin parses bytes already downloaded."""
+    """Stands in for the client so the plugin parses bytes already downloaded: each
+    request or download answers what the same URL answered."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, files: dict[str, bytes], client: Any) -> None:
+        self.files = files
+        self.client = client
 
-    def url(self, host: str, path: str = "") -> str:
-        return path
+    def url(self, host: str, path: str = "", *, base: str | None = None) -> str:
+        return str(self.client.url(host, path, base=base))
 
-    def download(self, url: str, *, progress: Any = None) -> bytes:
-        return self.data
+    def download(self, url: str, *, progress: Any = None, **ignored: Any) -> bytes:
+        return self.files[url]
+
+    def request(self, method: str, url: str, **ignored: Any) -> httpx.Response:
+        return httpx.Response(200, content=self.files[url], request=httpx.Request(method, url))

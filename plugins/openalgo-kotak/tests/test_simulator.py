@@ -231,5 +231,5 @@ def test_expiries_count_from_1980_on_nse_fo_and_1970_on_bse_fo(
     for name, epoch in (("nse_fo.csv", dt.datetime(1980, 1, 1, tzinfo=IST)),
                         ("bse_fo.csv", dt.datetime(1970, 1, 1, tzinfo=dt.UTC))):
         rows = list(csv.DictReader(io.StringIO(http.get(files[name]).text)))
-        near = [r for r in rows if r["pOptionType"] == "XX"][0]
+        near = next(r for r in rows if r["pOptionType"] == "XX")
         assert int(near["lExpiryDate "]) == int((at - epoch).total_seconds())

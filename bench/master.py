@@ -125,14 +125,16 @@ class _Canned:
     request or download answers what the same URL answered."""
 
     def __init__(self, files: dict[str, bytes], client: Any) -> None:
-        self.files = files
+        # by path: a base-URL override rewrote the hosts of the requests recorded
+        self.files = {httpx.URL(url).raw_path: data for url, data in files.items()}
         self.client = client
 
     def url(self, host: str, path: str = "", *, base: str | None = None) -> str:
         return str(self.client.url(host, path, base=base))
 
     def download(self, url: str, *, progress: Any = None, **ignored: Any) -> bytes:
-        return self.files[url]
+        return self.files[httpx.URL(url).raw_path]
 
     def request(self, method: str, url: str, **ignored: Any) -> httpx.Response:
-        return httpx.Response(200, content=self.files[url], request=httpx.Request(method, url))
+        return httpx.Response(200, content=self.download(url),
+                              request=httpx.Request(method, url))

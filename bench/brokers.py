@@ -20,7 +20,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -66,6 +66,9 @@ class BrokerBench:
     #: the master's bytes from every reply its download got, by URL (default: the last:
     #: one file); what the floor and pandas read
     master_bytes: Callable[[dict[str, bytes]], bytes] = lambda files: list(files.values())[-1]
+    #: settings of the simulator's process (Kotak's: accept a repeated tag, which the
+    #: raw-httpx floor replays)
+    sim_env: dict[str, str] = field(default_factory=dict)
 
 
 def credentials(broker: str, registry: Registry) -> dict[str, str]:
@@ -127,7 +130,7 @@ def live(bench: BrokerBench, *, pace: bool = True, master_size: int | None = Non
             yield Live(bench.id, harness.sim, harness.url, env, harness.gateway)
         return
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        sim = SimProcess(bench.id, env, tls)
+        sim = SimProcess(bench.id, {**env, **bench.sim_env}, tls)
         stack.callback(sim.stop)
         if sim_faults:
             sim.faults(**sim_faults)
@@ -331,7 +334,8 @@ def _kotak_pandas(data: bytes) -> dict[tuple[str, str], str]:
 KOTAK = BrokerBench(id="kotak", make_sim=_kotak_sim, sdk_name="kotakneoapi",
                     sdk_import="import neo_api_client", sdk_orders=_kotak_sdk,
                     pandas_symbol_map=_kotak_pandas, master_floor=_kotak_floor,
-                    master_floor_name="csv.reader", master_bytes=_kotak_csvs)
+                    master_floor_name="csv.reader", master_bytes=_kotak_csvs,
+                    sim_env={"OPENALGO_KOTAK_SIM_REPEAT_TAGS": "1"})
 
 BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, KOTAK)}
 

@@ -57,8 +57,8 @@ def figures(row: Row, carried_cost: Decimal | None = None) -> Figures:
         BrokerResponseError: naming a field that is missing or not a number, a factor
             of zero, or a precision beyond belief.
     """
-    cf_buy, cf_sell = row.whole("cfBuyQty", 0), row.whole("cfSellQty", 0)
-    day_buy, day_sell = row.whole("flBuyQty", 0), row.whole("flSellQty", 0)
+    cf_buy, cf_sell, day_buy, day_sell = (
+        _quantity(row, name) for name in ("cfBuyQty", "cfSellQty", "flBuyQty", "flSellQty"))
     bought_qty, sold_qty = cf_buy + day_buy, cf_sell + day_sell
     net, carried = bought_qty - sold_qty, cf_buy - cf_sell
     cf_bought, cf_sold = row.decimal("cfBuyAmt", 0), row.decimal("cfSellAmt", 0)
@@ -79,6 +79,14 @@ def figures(row: Row, carried_cost: Decimal | None = None) -> Figures:
         average = Decimal(0)
     average = average.quantize(Decimal(1).scaleb(-precision), ROUND_HALF_EVEN)
     return Figures(net, carried, average, bought, sold, factor, precision)
+
+
+def _quantity(row: Row, field: str) -> int:
+    """A bought or sold quantity: whole and not negative (absent: 0)."""
+    value = row.whole(field, 0)
+    if value < 0:
+        raise row.fail(field, "is negative")
+    return value
 
 
 def _factor(row: Row) -> Decimal:

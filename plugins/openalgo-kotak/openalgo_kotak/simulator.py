@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import secrets
 import threading
@@ -245,6 +246,10 @@ class KotakSimulator(SimulatorBase):
         self.carried: list[Leg] = []
         #: segments whose scrip-master file answers HTTP 503 (a failing download)
         self.failing_files: frozenset[str] = frozenset()
+        #: refuse an ``ig`` seen today (5204); ``OPENALGO_KOTAK_SIM_REPEAT_TAGS=1`` turns
+        #: it off (the benchmark's raw-httpx floor replays one captured order)
+        env = os.environ if environ is None else environ
+        self.unique_tags = env.get("OPENALGO_KOTAK_SIM_REPEAT_TAGS", "").strip() != "1"
         self._views: dict[str, tuple[str, float]] = {}  # view token -> (view sid, expiry)
         self._sids: dict[str, str] = {}  # session token -> session sid
         self._login_lock = threading.Lock()
@@ -442,7 +447,8 @@ class KotakSimulator(SimulatorBase):
         tag = body.get("ig")
         if tag is not None and (not isinstance(tag, str) or not tag.strip()):
             return refusal("blank", "ig")
-        if tag and any(o.tag == tag for o in list(self.book.orders.values())):
+        if tag and self.unique_tags and any(o.tag == tag
+                                            for o in list(self.book.orders.values())):
             return refusal("duplicate_tag")
         terms = _terms(text, scrip, text["pt"], _SIDES[text["tt"]])
         if isinstance(terms, Response):

@@ -18,7 +18,7 @@ from openalgo_kotak.sim_master import HEADER
 from openalgo_kotak.simulator import KotakSimulator
 
 from openalgo_core.models import IST
-from openalgo_core.testing import future_symbol, monthly_expiry
+from openalgo_core.testing import InProcessTransport, future_symbol, monthly_expiry
 
 
 @pytest.fixture
@@ -134,6 +134,18 @@ def test_an_order_is_echoed_with_its_tag_and_a_tag_is_new_for_the_day(
         placed["nOrdNo"], "mine1", "complete", 1)
     (fill,) = http.get("/quick/user/trades", headers=headers).json()["data"]
     assert (fill["GuiOrdId"], fill["tok"], fill["fldQty"]) == ("mine1", "", 1)
+
+
+def test_the_benchmarks_simulator_takes_a_repeated_tag(broker_environ: dict[str, str],
+                                                      ) -> None:
+    """``OPENALGO_KOTAK_SIM_REPEAT_TAGS=1``: the raw-httpx floor replays one order."""
+    sim = KotakSimulator(environ={**broker_environ, "OPENALGO_KOTAK_SIM_REPEAT_TAGS": "1"},
+                         master_size=0)
+    with httpx.Client(transport=InProcessTransport(sim.app),
+                      base_url="https://mis.kotaksecurities.com") as http:
+        headers = session(http, sim)
+        assert [place(http, headers, ig="again").json()["stat"] for _ in range(2)] == [
+            "Ok", "Ok"]
 
 
 def test_an_rms_refusal_shows_only_in_the_order_book(http: httpx.Client,

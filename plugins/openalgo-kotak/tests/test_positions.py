@@ -89,8 +89,8 @@ def test_an_equity_leg_carried_from_yesterday_can_count_at_its_holdings_cost() -
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("flBuyQty", "ten"), ("flBuyQty", "-1"), ("buyAmt", "NaN"), ("genDen", "0"), ("multiplier", "-1"),
-    ("precision", "40"), ("cfBuyQty", [1])])
+    ("flBuyQty", "ten"), ("flBuyQty", "-1"), ("buyAmt", "NaN"), ("genDen", "0"),
+    ("multiplier", "-1"), ("precision", "40"), ("cfBuyQty", [1])])
 def test_a_field_that_cannot_be_used_is_named(field: str, value: Any) -> None:
     with pytest.raises(BrokerResponseError, match=field):
         figures(row({**TCS, field: value}))

@@ -112,7 +112,7 @@ ERRORS: Final = {
     "quantity": ("1009", "please provide valid quantity", 200),
     "duplicate_tag": ("5204", "Put Order Response : Client OrderID already exists", 200),
     "no_data": ("5203", "No Data", 200),
-    # ⚠ invented: "<text>: <detail>"
+    # ⚠ invented: "<text>: <detail>" (RMS texts: the kit's, Kotak's are not documented)
     "invalid": ("1008", "invalid order parameters", 200),
     "unknown_order": ("1020", "order not found", 200),
     "completed": ("1021", "order is completed", 200),  # documented for cancel
@@ -296,17 +296,6 @@ class KotakSimulator(SimulatorBase):
         if self._rendered_files is None:
             self._rendered_files = render_files(self.listings)
         return self._rendered_files
-
-    def lot_size_reason(self, order: SimOrder, lot_size: int) -> str:
-        """⚠ Kotak's RMS text is not documented."""
-        return f"RMS:Rule: Check lot size, quantity {order.quantity} is not a multiple of" \
-               f" the lot size {lot_size}"
-
-    def margin_reason(self, order: SimOrder, required: Decimal, available: Decimal,
-                      user: str) -> str:
-        """⚠ Kotak's RMS text is not documented."""
-        return (f"RMS:Margin Exceeds,Required:{required:.2f}, Available:{available:.2f}"
-                f" for entity account-{user}")
 
     def reset(self) -> None:
         """Also forget the view tokens, carried legs and what Kotak keeps per order."""

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from openalgo_core import (
     AuthenticationError,
@@ -122,6 +123,7 @@ RETIRED_FLOW: Final = ("Kotak retired the consumer key/secret login in October 2
                        " and the access token from Neo app > Invest > Trade API > API"
                        " Dashboard in BROKER_API_SECRET")
 _NO_REASON: Final = frozenset({"", "--", "NA", "na"})
+_FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 _ORDER_TIME: Final = "%d-%b-%Y %H:%M:%S"  # ordEntTm: 22-Jan-2025 14:28:01
 _FILL_TIME: Final = "%d-%b-%Y %H:%M:%S"   # flDt + flTm: 22-Jan-2025 + 14:28:16
 
@@ -591,5 +593,7 @@ def _after(before: int, progress: ProgressCallback) -> ProgressCallback:
 
 
 def _jdata(path: str, body: Mapping[str, Any]) -> Call:
-    """A POST whose form field ``jData`` is ``body`` as JSON (as the SDK encodes it)."""
-    return Call("POST", "trade", path, form={"jData": json.dumps(body)})
+    """A POST whose form field ``jData`` is ``body`` as JSON (as the SDK encodes it),
+    form-encoded here: bytes take the client's cached path, a ``form`` httpx's own."""
+    return Call("POST", "trade", path, content=urlencode({"jData": json.dumps(body)}).encode(),
+                headers=_FORM)

@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -730,13 +731,13 @@ def _scrip(listing: Listing) -> Scrip:
 
 
 async def _jdata(request: Request) -> dict[str, Any] | None:
-    """The form field ``jData`` as a JSON object, or None (not a form, no field, not JSON,
-    not an object)."""
+    """The form field ``jData`` of a url-encoded body as a JSON object, or None (no such
+    field, not JSON, not an object). Read with ``parse_qs``: Starlette's form parser
+    needs python-multipart, which the core's testing extra does not bring."""
     try:
-        form = await request.form()
-        raw = form.get("jData")
-        data = json.loads(raw) if isinstance(raw, str) else None
-    except (ValueError, RecursionError, AssertionError, KeyError):
+        values = parse_qs((await request.body()).decode(), max_num_fields=64).get("jData", [])
+        data = json.loads(values[0]) if len(values) == 1 else None
+    except (ValueError, RecursionError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -332,7 +332,8 @@ def _kotak_pandas(data: bytes) -> dict[tuple[str, str], str]:
 
 
 KOTAK = BrokerBench(id="kotak", make_sim=_kotak_sim, sdk_name="kotakneoapi",
-                    sdk_import="import neo_api_client", sdk_orders=_kotak_sdk,
+                    sdk_import=("import os; os.environ.setdefault('NEO_LOG_FILE_ENABLED', 'false');"
+                                " import neo_api_client"), sdk_orders=_kotak_sdk,
                     pandas_symbol_map=_kotak_pandas, master_floor=_kotak_floor,
                     master_floor_name="csv.reader", master_bytes=_kotak_csvs,
                     sim_env={"OPENALGO_KOTAK_SIM_REPEAT_TAGS": "1"})

@@ -45,6 +45,12 @@ INFO = BrokerInfo(
                         description="how SL-M orders are sent: unset or anything but no/false"
                                     "/0/off sends them as SL with a protective limit (Kotak"
                                     " refuses SL-M from API sessions); no sends SL-M as it is"),
+        CredentialField(name="MCX_QUANTITY", secret=False, required=False,
+                        description="units: MCX orders carry the quantity in units, as on"
+                                    " every other segment. Unset, MCX orders are refused"
+                                    " before sending: whether Kotak reads an MCX quantity as"
+                                    " units or lots is unconfirmed (lots would multiply the"
+                                    " order by its lot size)"),
     ),
     login_style="totp",
     # ⚠ Kotak publishes no limits: the official SDK's own limiter allows 10 a second, 300 a

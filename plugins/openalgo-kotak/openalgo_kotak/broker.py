@@ -60,6 +60,7 @@ from .instruments import SEGMENT_FILES, parse_scrip_master, segment_of
 from .mapping import (
     CASH_SEGMENTS,
     MARKET_PROTECTION,
+    MCX_UNITS,
     OFF_VALUES,
     PRICETYPES,
     PRICETYPES_BACK,
@@ -218,6 +219,25 @@ def _prices(order: OrderRequest, instrument: Instrument, slm_as_sl: bool) -> dic
     return {"pt": PRICETYPES[kind], "pr": number_text(price), "tp": number_text(trigger)}
 
 
+def check_mcx_quantity(instrument: Instrument, credentials: Credentials) -> None:
+    """An MCX order is sent only once ``MCX_QUANTITY`` says its quantity is in units (⚠
+    unconfirmed: if Kotak counted MCX in lots, a quantity in units would over-order by
+    the lot size).
+
+    Raises:
+        ConfigurationError: an MCX order without ``MCX_QUANTITY=units``.
+    """
+    if instrument.exchange != "MCX":
+        return
+    setting = (credentials.get("MCX_QUANTITY") or "").strip().lower()
+    if setting != MCX_UNITS:
+        raise ConfigurationError(
+            "kotak: MCX orders are not sent until OPENALGO_KOTAK_MCX_QUANTITY is 'units':"
+            " whether Kotak reads an MCX quantity as units or lots is unconfirmed, and lots"
+            " would multiply the order by its lot size. Confirm with one small order in"
+            " Kotak's own app, then set it (quantities in units are the only mode supported)")
+
+
 def slm_as_sl(credentials: Credentials) -> bool:
     """Whether SL-M orders go as SL (``SLM_AS_SL``: on unless no/false/0/off)."""
     return (credentials.get("SLM_AS_SL") or "").strip().lower() not in OFF_VALUES
@@ -338,10 +358,12 @@ class KotakBroker(RestBroker):
     # -- orders ----------------------------------------------------------------------------
     def order_call(self, order: OrderRequest, instrument: Instrument,
                    credentials: Credentials) -> Call:
+        check_mcx_quantity(instrument, credentials)
         return _jdata(PLACE_PATH, order_body(order, instrument, slm_as_sl(credentials)))
 
     def modify_call(self, order: Order, change: OrderRequest, instrument: Instrument,
                     credentials: Credentials) -> Call:
+        check_mcx_quantity(instrument, credentials)
         return _jdata(MODIFY_PATH, modify_body(order, change, instrument,
                                                slm_as_sl(credentials)))
 

@@ -67,6 +67,9 @@ MARKET_PROTECTION: Final = "0"
 #: rules Kotak refuses them from API sessions: "Market order with Algo Id not allowed").
 OFF_VALUES: Final = frozenset({"no", "false", "0", "off"})
 
+#: What ``MCX_QUANTITY`` must hold for MCX orders to be sent (⚠ units or lots unconfirmed).
+MCX_UNITS: Final = "units"
+
 #: Market price protection bands (OpenAlgo's MPP slabs, from its Kotak adapter): for an
 #: equity or a future, (price below, percent); for an option, the same, its first band an
 #: absolute amount in rupees. ⚠ Kotak's own bands are not published.

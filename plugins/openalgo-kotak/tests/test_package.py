@@ -25,7 +25,8 @@ def test_broker_declaration() -> None:
         ("UCC", False, True, False, "BROKER_API_KEY"),
         ("ACCESS_TOKEN", True, True, False, "BROKER_API_SECRET"),
         ("MOBILE", False, False, True, None), ("MPIN", True, False, True, None),
-        ("TOTP_SECRET", True, False, False, None), ("SLM_AS_SL", False, False, False, None)]
+        ("TOTP_SECRET", True, False, False, None), ("SLM_AS_SL", False, False, False, None),
+        ("MCX_QUANTITY", False, False, False, None)]
     assert all(c.description for c in INFO.credentials)
     assert {k: (v.per_second, v.per_minute, v.per_hour) for k, v in INFO.rate_limits.items()} \
         == {"orders": (10, 300, 5000), "reads": (10, 300, 5000), "login": (1, None, None)}

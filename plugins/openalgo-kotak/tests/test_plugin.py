@@ -222,6 +222,30 @@ def test_slm_goes_as_sl_with_a_protective_limit(harness: Harness, action: str, t
     assert (booked.pricetype, booked.price) == ("SL", Decimal(limit))
 
 
+def test_an_mcx_order_waits_for_the_quantity_unit_to_be_confirmed(harness: Harness) -> None:
+    """Kotak's MCX quantity unit is unconfirmed (units or lots): an MCX order is refused
+    before sending, journaled not placed, until MCX_QUANTITY=units; then the same tag is
+    sent once, its quantity in units (credentials are read at each login)."""
+    harness.environ.pop(harness.var("MCX_QUANTITY"), None)
+    harness.login()
+    crude = next(i for i in harness.gateway.instruments("kotak")
+                 if i.exchange == "MCX" and i.instrument_type == "FUT")
+    order = {**MARKET, "symbol": crude.symbol, "exchange": "MCX", "quantity": crude.lot_size,
+             "product": "NRML", "tag": "crude1"}
+    with sent(harness) as requests, pytest.raises(ConfigurationError, match="MCX_QUANTITY"):
+        harness.gateway.place_order("kotak", order)
+    assert orders(requests) == []
+    (entry,) = [e for e in harness.gateway.journal_entries("kotak") if e.tag == "crude1"]
+    assert entry.state is State.NOT_PLACED
+    harness.environ[harness.var("MCX_QUANTITY")] = "units"
+    harness.login()
+    with sent(harness) as requests:
+        receipt = harness.gateway.place_order("kotak", order)
+    (placed,) = orders(requests)
+    assert (jdata(placed)["es"], jdata(placed)["qt"]) == ("mcx_fo", str(crude.lot_size))
+    assert harness.sim.book.orders[receipt.order_id].quantity == crude.lot_size
+
+
 def test_slm_sent_as_it_is_meets_kotaks_algo_refusal(harness: Harness) -> None:
     harness.environ[harness.var("SLM_AS_SL")] = "no"
     harness.login()

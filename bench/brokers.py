@@ -334,6 +334,86 @@ INDMONEY = BrokerBench(id="indmoney", make_sim=_indmoney_sim,
                        sim_env={"OPENALGO_INDMONEY_SIM_TOKEN_INTERVAL": "0",
                                 "OPENALGO_INDMONEY_SIM_MARGIN_LIMIT": "none"})
 
+# -- Kotak Neo ---------------------------------------------------------------------------
+def _kotak_sim(env: dict[str, str], master_size: int | None) -> SimulatorBase:
+    from openalgo_kotak.simulator import KotakSimulator
+
+    return KotakSimulator(environ=env, master_size=master_size, margin_limit=None)
+
+
+class _ToSimulator(httpx.HTTPTransport):
+    """kotakneoapi's transport: every host (the login host, the base URL validation
+    names) sent to the simulator at ``url``, paths kept, trusting ``REQUESTS_CA_BUNDLE``."""
+
+    def __init__(self, url: str) -> None:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+        super().__init__(verify=ssl.create_default_context(cafile=bundle) if bundle else True)
+        self.target = httpx.URL(url)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme=self.target.scheme, host=self.target.host,
+                                            port=self.target.port)
+        request.headers["Host"] = self.target.netloc.decode()
+        return super().handle_request(request)
+
+
+def _kotak_sdk(url: str, env: dict[str, str]) -> Callable[[], Any]:
+    os.environ.setdefault("NEO_LOG_FILE_ENABLED", "false")  # else it writes ./logs
+    from neo_api_client import NeoAPI
+
+    sdk = NeoAPI(consumer_key=env["OPENALGO_KOTAK_ACCESS_TOKEN"], environment="prod",
+                 transport=_ToSimulator(url))
+    sdk.totp_login(mobile_number="+91" + env["OPENALGO_KOTAK_MOBILE"],
+                   ucc=env["OPENALGO_KOTAK_UCC"],
+                   totp=pyotp.TOTP(env["OPENALGO_KOTAK_TOTP_SECRET"]).now())
+    sdk.totp_validate(mpin=env["OPENALGO_KOTAK_MPIN"])
+
+    def place() -> Any:
+        reply = sdk.place_order(exchange_segment="nse_cm", product="MIS", price="0",
+                                order_type="MKT", quantity="1", validity="DAY",
+                                trading_symbol="SBIN-EQ", transaction_type="B")
+        if reply.get("stat") != "Ok":
+            raise RuntimeError(f"SDK order failed: {reply}")
+        return reply["nOrdNo"]
+    return place
+
+
+def _kotak_csvs(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The segment CSVs the download fetched (the file list it read first left out)."""
+    return {url: data for url, data in files.items() if url.endswith(".csv")}
+
+
+def _kotak_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
+    """OpenAlgo's way: a DataFrame per segment file (headers stripped of spaces and
+    ``;``), symbols built with pandas string operations, then a map."""
+    import pandas as pd
+
+    found: dict[tuple[str, str], str] = {}
+    for data in _kotak_csvs(files).values():
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        df.columns = df.columns.str.replace(" ", "").str.replace(";", "")
+        segment = df["pExchSeg"].iloc[0] if len(df) else ""
+        if segment.endswith("_cm"):
+            symbol = df["pSymbolName"]
+        else:
+            seconds = pd.to_numeric(df["lExpiryDate"]) + (315513000 if segment == "nse_fo"
+                                                          else 0)
+            expiry = pd.to_datetime(seconds, unit="s").dt.strftime("%d%b%y").str.upper()
+            strike = (pd.to_numeric(df["dStrikePrice"]) / 100).map(lambda v: f"{v:g}")
+            kind = df["pOptionType"].str.replace("XX", "FUT")
+            symbol = df["pSymbolName"] + expiry + strike.where(kind != "FUT", "") + kind
+        found.update(zip(zip(symbol, df["pExchSeg"], strict=True), df["pSymbol"], strict=True))
+    return found
+
+
+KOTAK = BrokerBench(id="kotak", make_sim=_kotak_sim, sdk_name="kotakneoapi",
+                    sdk_import=("import os; os.environ.setdefault('NEO_LOG_FILE_ENABLED', 'false');"
+                                " import neo_api_client"), sdk_orders=_kotak_sdk,
+                    pandas_symbol_map=_kotak_pandas, floor_name="csv.reader",
+                    floor=lambda files: _csv_floor(_kotak_csvs(files)),
+                    sim_env={"OPENALGO_KOTAK_SIM_REPEAT_TAGS": "1"})
+
+
 # -- ICICI Direct (Breeze) ---------------------------------------------------------------
 #: the person at ICICI's login page, in the bench's simulator process too
 _ICICI_USER = {"user_id": "BE123456", "password": "bench-password"}
@@ -457,7 +537,7 @@ ICICI = BrokerBench(id="icici", make_sim=_icici_sim, sdk_name="breeze-connect",
                              "OPENALGO_ICICI_SIM_PASSWORD": _ICICI_USER["password"]},
                     login_answers=_ICICI_USER)
 
-BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, INDMONEY, ICICI)}
+BROKERS = {b.id: b for b in (ANGEL, DEFINEDGE, INDMONEY, KOTAK, ICICI)}
 
 
 def installed() -> list[BrokerBench]:

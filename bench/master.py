@@ -46,8 +46,9 @@ def run(bench: BrokerBench, rows: int = 200_000, repeats: int = 7) -> dict[str, 
         fresh = gateway.instruments(bench.id, refresh=True)
         download_parse_index = time.perf_counter() - start
         client.http.event_hooks["request"].remove(seen.append)
-        # every file the download fetched (behind the broker's auth too), by URL
-        files = {str(r.url): client.http.get(r.url, headers=r.headers).content for r in seen}
+        # every reply the download got (a file list behind the broker's auth too), by URL
+        files = {str(r.url): client.http.request(r.method, r.url, headers=r.headers).content
+                 for r in seen}
         data = b"".join(files.values())
         plugin = gateway.registry.record(bench.id).plugin
         session = gateway.session(bench.id)
@@ -120,14 +121,19 @@ def _no_progress(done: int, total: int | None) -> None:
 
 class _Canned:
     """Stands in for the client so the plugin parses bytes already downloaded: each
-    download answers the file fetched from the same URL."""
+    request or download answers what the same URL answered."""
 
     def __init__(self, files: dict[str, bytes], client: Any) -> None:
-        self.files = files
+        # by path and query: a base-URL override rewrote the hosts of the requests recorded
+        self.files = {httpx.URL(url).raw_path: data for url, data in files.items()}
         self.client = client
 
     def url(self, host: str, path: str = "", *, base: str | None = None) -> str:
         return str(self.client.url(host, path, base=base))
 
     def download(self, url: str, *, params: Any = None, **ignored: Any) -> bytes:
-        return self.files[str(httpx.URL(url, params=params))]
+        return self.files[httpx.URL(url, params=params).raw_path]
+
+    def request(self, method: str, url: str, **ignored: Any) -> httpx.Response:
+        return httpx.Response(200, content=self.download(url),
+                              request=httpx.Request(method, url))

@@ -8,6 +8,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,31 +78,35 @@ def plot(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels, values, goals = [], [], []
-    for broker, r in results["brokers"].items():
-        start = r["startup"]["rows"]
-        core = next(v for k, v in start.items() if k.startswith("openalgo"))
-        floor = r["master"].get("floor_name", "json.loads")
-        wanted = [(f"{broker}\norder vs raw httpx", r["round_trip"]["gateway_vs_floor"], 1.15),
-                (f"{broker}\nSDK vs us (speed-up)", r["round_trip"]["sdk_vs_gateway"], 2.0),
-                (f"{broker}\nSDK vs us, HTTPS", r["round_trip_tls"]["sdk_vs_gateway"], 2.0),
-                (f"{broker}\nstart-up vs floor", core["ratio_to_floor"], 1.3),
-                (f"{broker}\nparse vs {floor}", r["master"]["parse_vs_floor"], 2.0),
-                (f"{broker}\npandas vs {floor}", r["master"]["pandas_vs_floor"], None),
-                (f"{broker}\ncache load / parse", r["master"]["cache_load_vs_parse"], 0.1)]
-        for label, value, goal in wanted:
+    # (label, goal, ratio of a broker's results): one group of bars per measure
+    measures: list[tuple[str, float | None, Callable[[dict[str, Any]], float | None]]] = [
+        ("order vs\nraw httpx", 1.15, lambda r: r["round_trip"]["gateway_vs_floor"]),
+        ("SDK vs us\n(speed-up)", 2.0, lambda r: r["round_trip"]["sdk_vs_gateway"]),
+        ("SDK vs us,\nHTTPS", 2.0, lambda r: r["round_trip_tls"]["sdk_vs_gateway"]),
+        ("start-up\nvs floor", 1.3, lambda r: next(
+            v for k, v in r["startup"]["rows"].items() if k.startswith("openalgo")
+        )["ratio_to_floor"]),
+        ("master parse\nvs its floor", 2.0, lambda r: r["master"]["parse_vs_floor"]),
+        ("pandas vs\nthe floor", None, lambda r: r["master"]["pandas_vs_floor"]),
+        ("cache load\n/ parse", 0.1, lambda r: r["master"]["cache_load_vs_parse"])]
+    brokers = list(results["brokers"])
+    width = 0.8 / max(len(brokers), 1)
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for b, broker in enumerate(brokers):
+        xs, ys = [], []
+        for m, (_, _, ratio) in enumerate(measures):
+            value = ratio(results["brokers"][broker])
             if value is not None:  # no SDK, no SDK bars (IndMoney)
-                labels.append(label)
-                values.append(value)
-                goals.append(goal)
-    fig, ax = plt.subplots(figsize=(11, 4.8))
-    bars = ax.bar(range(len(values)), values, color="#4c72b0")
-    for i, goal in enumerate(goals):
+                xs.append(m - 0.4 + width * (b + 0.5))
+                ys.append(value)
+        bars = ax.bar(xs, ys, width * 0.95, label=broker)
+        ax.bar_label(bars, fmt="%.2f", fontsize=6, rotation=90, padding=2)
+    for m, (_, goal, _) in enumerate(measures):
         if goal is not None:
-            ax.hlines(goal, i - 0.4, i + 0.4, colors="#c44e52", linewidth=2)
-    ax.bar_label(bars, fmt="%.2f")
-    ax.set_xticks(range(len(values)), labels, fontsize=8)
+            ax.hlines(goal, m - 0.45, m + 0.45, colors="#c44e52", linewidth=2)
+    ax.set_xticks(range(len(measures)), [label for label, _, _ in measures], fontsize=8)
     ax.set_ylabel("ratio (red line: goal)")
+    ax.legend(fontsize=8, ncols=len(brokers))
     ax.set_title("openalgo benchmarks: ratios against baselines measured in the same run")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

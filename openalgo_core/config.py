@@ -27,15 +27,26 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import SecretStr
 
 from .errors import ConfigurationError, MissingCredentialsError
-from .info import BrokerInfo
+from .info import BrokerInfo, CredentialField
 
 __all__ = ["Credentials", "EnvFileEnviron", "broker_from_redirect_url", "credentials_for",
-           "env_var", "load_env_file", "parse_url", "read_env_file", "totp_now", "writable_dir"]
+           "env_var", "load_env_file", "parse_url", "read_env_file", "seed_key", "totp_now",
+           "writable_dir"]
 
 SEED_KEYS = {"BROKER_API_KEY": "API_KEY", "BROKER_API_SECRET": "API_SECRET",
              "REDIRECT_URL": "REDIRECT_URL"}
 _CALLBACK_PATH = re.compile(r"^/([a-z][a-z0-9_]*)/callback/?$")
 _BASE32 = re.compile(r"[A-Z2-7]+=*")
+
+
+def seed_key(info: BrokerInfo, spec: CredentialField) -> str | None:
+    """The key of OpenAlgo's ``.env`` that ``spec`` is read from when the file names its
+    broker: its ``CredentialField.seed``, else (``API_KEY``, ``API_SECRET``) the key of
+    that name unless another field of ``info`` points to it."""
+    if spec.seed is not None:
+        return spec.seed
+    claimed = {other.seed for other in info.credentials}
+    return next((k for k, v in SEED_KEYS.items() if v == spec.name and k not in claimed), None)
 
 
 def env_var(broker: str, field: str) -> str:
@@ -268,7 +279,7 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) 
         variable = env_var(info.id, spec.name)
         raw = env.get(variable)
         if raw is None and seed_broker == info.id:
-            seed = next((k for k, v in SEED_KEYS.items() if v == spec.name), None)
+            seed = seed_key(info, spec)
             if seed:
                 variable, raw = seed, env.get(seed)
         raw = (raw or "").strip().strip("'\"")
@@ -292,7 +303,8 @@ def credentials_for(info: BrokerInfo, environ: Mapping[str, str] | None = None) 
     if missing:
         names = [env_var(info.id, f) for f in missing]
         hint = ""
-        if "API_KEY" in missing and seed_broker is None:
+        keyed = [s.name for s in info.credentials if seed_key(info, s) == "BROKER_API_KEY"]
+        if any(f in missing for f in keyed) and seed_broker is None:
             hint = f"or BROKER_API_KEY with REDIRECT_URL=http://127.0.0.1:5000/{info.id}/callback"
         raise MissingCredentialsError(info.id, names, hint)
     return Credentials(info.id, values)

@@ -28,6 +28,9 @@ from .config import Credentials, credentials_for, env_var, parse_url, writable_d
 from .errors import (
     AuthenticationError,
     BrokerConnectionError,
+    BrokerError,
+    BrokerResponseError,
+    BrokerServerError,
     ConfigurationError,
     LoginRequiredError,
     OpenAlgoError,
@@ -69,6 +72,10 @@ __all__ = ["Gateway", "SettlePolicy", "default_home"]
 CHALLENGE_TTL = dt.timedelta(minutes=15)
 log = logging.getLogger("openalgo.gateway")
 _T = TypeVar("_T")
+#: Failures of a master-contract download that keep the last master (the broker's fault,
+#: not the account's: an expired session or a refused login still raise).
+MASTER_FAILURES = (BrokerConnectionError, BrokerServerError, BrokerResponseError,
+                   RateLimitError)
 #: Errors after which an order provably did not reach the broker (or was refused as a
 #: whole before being looked at): its journal entry becomes "not placed".
 NOT_SENT = (BrokerConnectionError, RateLimitError, AuthenticationError, ValidationError,
@@ -440,7 +447,11 @@ class Gateway:
     # -- instruments -----------------------------------------------------------------
     def instruments(self, broker: str, *, refresh: bool = False,
                     progress: ProgressCallback | None = None) -> InstrumentIndex:
-        """Today's master contract: memory, then disk cache, then download."""
+        """Today's master contract: memory, then disk cache, then download. A download
+        that fails for the broker's sake (unreachable, a 5xx, an unreadable file, rate
+        limited) never costs the master: the last one cached on disk (yesterday's) serves
+        the day, with a warning, until a ``refresh`` downloads again; without one, the
+        error is raised."""
         today = self._now().astimezone(IST).date()
         cached = self._indexes.get(broker)
         if cached and cached[0] == today and not refresh:
@@ -453,9 +464,14 @@ class Gateway:
                 return cached[1]
             index = None if refresh else self.cache.load(broker, today)
             if index is None:
-                rows = self._fetch_instruments(broker, progress or (lambda done, total: None))
-                index = InstrumentIndex.from_instruments(broker, rows)
-                self.cache.save(index, today)
+                try:
+                    rows = self._fetch_instruments(broker,
+                                                   progress or (lambda done, total: None))
+                    index = InstrumentIndex.from_instruments(broker, rows)
+                except MASTER_FAILURES as exc:
+                    index = self._last_master(broker, today, exc)
+                else:
+                    self.cache.save(index, today)
             self._indexes[broker] = (today, index)
             return index
 
@@ -484,6 +500,21 @@ class Gateway:
                                          broker=broker, code=exc.code, raw=exc.raw,
                                          status_code=exc.status_code) from exc
             return fetch(self._login_again(broker, session))
+
+    def _last_master(self, broker: str, today: dt.date, error: BrokerError) -> InstrumentIndex:
+        """The newest master cached before ``today``, for a day whose download failed.
+
+        Raises:
+            BrokerError: ``error``, when there is none.
+        """
+        found = self.cache.latest(broker, before=today)
+        if found is None:
+            raise error
+        day, index = found
+        log.warning("%s: today's master contract could not be downloaded (%s); using the"
+                    " one of %s until `openalgo instruments %s --refresh` succeeds", broker,
+                    error, day.isoformat(), broker)
+        return index
 
     def resolve(self, broker: str, symbol: str, exchange: str) -> Instrument:
         return self.instruments(broker).resolve(symbol, exchange)

@@ -34,6 +34,8 @@ RateBucket = str
 _ID = re.compile(r"[a-z][a-z0-9_]{1,31}")
 _CREDENTIAL = re.compile(r"[A-Z][A-Z0-9_]{1,39}")
 _RESERVED = frozenset({"BASE_URL"})
+#: The keys of OpenAlgo's ``.env`` a credential may be read from (``CredentialField.seed``).
+SEED_NAMES = ("BROKER_API_KEY", "BROKER_API_SECRET")
 _BUCKET = re.compile(r"(orders|reads|login)(\.[a-z][a-z0-9_]{0,31})?")
 _Code = TypeVar("_Code", bound=StrEnum)
 
@@ -82,6 +84,11 @@ class CredentialField:
     it instead (Angel's client code and PIN on the login form); what is typed serves
     that one login and is never written anywhere. Such a field is never ``required``
     (``required`` is set to False).
+    ``seed``: the key of OpenAlgo's ``.env`` (``BROKER_API_KEY``, ``BROKER_API_SECRET``)
+    this field is read from when that file names this broker; None: ``API_KEY`` and
+    ``API_SECRET`` read the two keys of those names, other fields none. A broker whose
+    seed keys hold something else today (Kotak's UCC and access token) names its fields
+    for what they hold and points them here.
     ``choices``: a setting rather than a secret, one of these values (lower case; read
     case-insensitively, a value outside them refused when the credentials are read); the
     first is what a simulator's generated environment uses (ICICI's ``MARKET_ORDERS``:
@@ -93,6 +100,7 @@ class CredentialField:
     required: bool = True
     at_login: bool = False
     description: str = ""
+    seed: str | None = None
     choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -106,6 +114,8 @@ class CredentialField:
         if self.at_login:
             object.__setattr__(self, "required", False)
         _check_type("description", self.description, str)
+        if self.seed is not None and self.seed not in SEED_NAMES:
+            _fail("seed", f"must be one of {', '.join(SEED_NAMES)}; got {self.seed!r}")
         _check_type("choices", self.choices, tuple)
         if not all(isinstance(c, str) and c and c == c.lower() and c.isascii()
                    for c in self.choices):

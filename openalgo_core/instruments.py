@@ -360,6 +360,24 @@ class InstrumentCache:
         return InstrumentIndex(broker, _CachedRows(data, ends[-1] + 1, offsets), {}, keys,
                                _SortedSymbols(symbols, first_rows, ranges))
 
+    def latest(self, broker: str, *, before: dt.date) -> tuple[dt.date, InstrumentIndex] | None:
+        """The newest valid cache of a day before ``before`` (the master a failed download
+        falls back on), with its day; None when there is none."""
+        days = []
+        for path in self.directory.glob(f"instruments-{broker}-*.txt"):
+            stamp = path.stem.rsplit("-", 1)[-1]
+            try:
+                day = dt.datetime.strptime(stamp, "%Y%m%d").date()
+            except ValueError:
+                continue
+            if day < before:
+                days.append(day)
+        for day in sorted(days, reverse=True):
+            index = self.load(broker, day)
+            if index is not None:
+                return day, index
+        return None
+
     def save(self, index: InstrumentIndex, day: dt.date | None = None) -> Path:
         """Write atomically (temp file + rename) so a reader never sees half a file."""
         self.directory.mkdir(parents=True, exist_ok=True)

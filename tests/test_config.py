@@ -51,6 +51,33 @@ def test_a_broker_may_name_its_own_credentials() -> None:
     assert info_error.value.variables == ("OPENALGO_FAKE_UCC", "OPENALGO_FAKE_ACCESS_TOKEN_V2")
 
 
+def test_a_field_may_read_a_seed_key_of_another_name() -> None:
+    """Kotak's .env keeps OpenAlgo's two keys, which hold its UCC and access token today:
+    a field named for what it holds reads the seed key it points to, only for the broker
+    in REDIRECT_URL, and an OPENALGO_* variable still wins; a missing one names both."""
+    import dataclasses
+
+    from openalgo_core import CredentialField, ValidationError
+
+    info = dataclasses.replace(INFO, credentials=(
+        CredentialField(name="UCC", secret=False, seed="BROKER_API_KEY"),
+        CredentialField(name="ACCESS_TOKEN", secret=True, seed="BROKER_API_SECRET"),
+        CredentialField(name="API_KEY", secret=False, required=False)))
+    seed = {"BROKER_API_KEY": "AB123", "BROKER_API_SECRET": "tok",
+            "REDIRECT_URL": "http://127.0.0.1:5000/fake/callback"}
+    creds = credentials_for(info, seed)
+    assert creds.require("UCC", "ACCESS_TOKEN") == ("AB123", "tok")
+    assert creds.get("API_KEY") is None  # the seed key went to the field pointing at it
+    assert credentials_for(info, {**seed, "OPENALGO_FAKE_UCC": "ZZ999"}).get("UCC") == "ZZ999"
+    with pytest.raises(MissingCredentialsError):
+        credentials_for(info, {**seed, "REDIRECT_URL": "http://127.0.0.1:5000/angel/callback"})
+    with pytest.raises(MissingCredentialsError) as missing:
+        credentials_for(info, {})
+    assert "BROKER_API_KEY" in str(missing.value)
+    with pytest.raises(ValidationError, match="seed"):
+        CredentialField(name="UCC", secret=False, seed="BROKER_UCC")
+
+
 def test_seed_env_file_as_openalgo_writes_it(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"

@@ -161,6 +161,41 @@ def test_instruments_download_once_a_day_across_gateways(
     assert fake_sim.stats["requests"] == 2
 
 
+def test_a_failed_download_keeps_the_last_master(
+        fake_env: dict[str, str], fake_sim: FakeSimulator, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """OpenAlgo #2099: a failed download must never cost the master. Yesterday's cache
+    serves today (logged), is kept on disk, and a refresh that succeeds replaces it;
+    with no earlier master, the failure is raised."""
+    from openalgo_core import BrokerServerError
+
+    now = [dt.datetime(2026, 3, 2, 4, 0, tzinfo=dt.UTC)]
+
+    def make(cache: Path) -> Gateway:
+        registry = Registry(environ=fake_env, discover=False)
+        registry.register_broker(fake_plugin)
+        return Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                       cache_dir=cache, transports={"fake": InProcessTransport(fake_sim.app)},
+                       clock=lambda: now[0], sleep=lambda seconds: None)
+    with make(tmp_path) as first:
+        first.instruments("fake")
+    now[0] += dt.timedelta(days=1)
+    fake_sim.faults.error_rate = 1.0
+    with make(tmp_path) as second, caplog.at_level("WARNING", "openalgo.gateway"):
+        kept = second.instruments("fake")
+        assert kept.resolve("SBIN", "NSE").token == "3045"
+        assert "using the one of 2026-03-02" in caplog.text
+    assert [p.name for p in tmp_path.glob("instruments-fake-*")] == [
+        "instruments-fake-20260302.txt"]
+    with make(tmp_path / "empty") as fresh, pytest.raises(BrokerServerError):
+        fresh.instruments("fake")
+    fake_sim.faults.error_rate = 0.0
+    with make(tmp_path) as third:
+        assert len(third.instruments("fake", refresh=True)) == len(fake_sim.listings)
+    assert [p.name for p in tmp_path.glob("instruments-fake-*")] == [
+        "instruments-fake-20260303.txt"]
+
+
 def test_concurrent_orders_from_threads_get_unique_tags(gateway: Gateway,
                                                          fake_sim: FakeSimulator) -> None:
     login(gateway)

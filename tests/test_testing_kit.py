@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socket
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -215,6 +217,10 @@ def test_credentials_are_read_by_variable_name_or_generated() -> None:
     assert len(sim.credentials["TOTP_SECRET"]) >= 26 and sim.credentials["API_KEY"]
     assert generate_credential("REDIRECT_URL", broker="x") == \
         "http://127.0.0.1:5000/x/callback"
+    assert re.fullmatch(r"\d{6}", generate_credential("MPIN"))
+    assert re.fullmatch(r"[A-Z]{2}\d{3}", generate_credential("UCC"))
+    token = generate_credential("ACCESS_TOKEN")
+    assert str(uuid.UUID(token)) == token
 
 
 @pytest.mark.parametrize("value", ["5", 5, 5.0, "2.50", "0"])
@@ -380,6 +386,20 @@ def test_rewrite_csv_cells_and_zip_members() -> None:
     with zipfile.ZipFile(io.BytesIO(rewrite(zipped, ("m.csv", 0, "tick"), "-1"))) as archive:
         assert archive.read("m.csv") == b"token,tick\n1,-1\n2,0.05\n"
     assert fields(b"<html><form></form></html>") == [] == fields(b"")
+
+
+def test_a_sweep_may_keep_to_the_csv_columns_a_plugin_reads() -> None:
+    """``garbage_columns`` narrows a CSV reply's fields to the named columns; a JSON reply
+    (whose keys are no columns) keeps every field, and None keeps everything."""
+    from openalgo_core.testing.conformance.sweep import _swept
+
+    csv_body = b"tok,name,junk\n1,A,x\n2,B,y\n"
+    found = representatives(fields(csv_body))
+    assert _swept(found, csv_body, frozenset({"tok"})) == [(0, "tok"), (1, "tok")]
+    assert _swept(found, csv_body, None) == found
+    json_body = b'{"data": {"tok": 1, "junk": 2}}'
+    found = representatives(fields(json_body))
+    assert _swept(found, json_body, frozenset({"tok"})) == found
 
 
 def test_representatives_spread_over_rows_of_each_kind_of_field() -> None:

@@ -44,6 +44,7 @@ import string
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -70,12 +71,19 @@ DEFAULT_CALLBACK_BASE = "http://127.0.0.1:5000"
 
 def generate_credential(field: str, *, broker: str = "") -> str:
     """A plausible random value for a credential field: base32 for a TOTP secret,
-    digits for a PIN, password or mobile number, OpenAlgo's callback URL for
+    digits for a PIN, MPIN, password or mobile number, a client code for ``CLIENT_ID``
+    and ``UCC``, a UUID for ``ACCESS_TOKEN``, OpenAlgo's callback URL for
     ``REDIRECT_URL``, else a random token."""
     if field == "TOTP_SECRET":
         return pyotp.random_base32()
-    if field in ("PIN", "PASSWORD"):
-        return "".join(secrets.choice(string.digits) for _ in range(4 if field == "PIN" else 8))
+    if field in ("PIN", "MPIN", "PASSWORD"):
+        length = {"PIN": 4, "MPIN": 6, "PASSWORD": 8}[field]
+        return "".join(secrets.choice(string.digits) for _ in range(length))
+    if field == "UCC":
+        return "".join(secrets.choice(string.ascii_uppercase) for _ in range(2)) + \
+            "".join(secrets.choice(string.digits) for _ in range(3))
+    if field == "ACCESS_TOKEN":
+        return str(uuid.uuid4())
     if field == "CLIENT_ID":
         return "S" + "".join(secrets.choice(string.digits) for _ in range(6))
     if field == "MOBILE":

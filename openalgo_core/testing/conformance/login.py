@@ -42,10 +42,10 @@ class LoginConformance(ConformanceBase):
             self.login(harness)
 
     def test_wrong_pin_is_authentication_error(self, harness: Harness) -> None:
-        var = next((harness.var(f) for f in ("PIN", "PASSWORD")
+        var = next((harness.var(f) for f in ("PIN", "MPIN", "PASSWORD")
                     if harness.var(f) in harness.environ), None)
         if var is None:
-            pytest.skip("broker has no PIN or password")
+            pytest.skip("broker has no PIN, MPIN or password")
         harness.environ[var] = "0000" if harness.environ[var] != "0000" else "1111"
         with pytest.raises(AuthenticationError):
             self.login(harness)

@@ -19,6 +19,9 @@ from ...registry import ENTRY_POINT_GROUP, defaulted_hookimpl_params
 from ..wiring import Harness
 from .base import ConformanceBase
 
+#: What listing and loading a plugin must not import (its hooks' first call may).
+HEAVY = ("pydantic", "httpx", "openalgo_core.models")
+
 __all__ = ["PackageConformance"]
 
 

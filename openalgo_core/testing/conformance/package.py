@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import logging
 import pkgutil
@@ -87,6 +88,35 @@ class PackageConformance(ConformanceBase):
             [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
             check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+    def test_the_simulator_states_the_broker_on_its_own(self, broker_id: str) -> None:
+        """The package's simulator modules (``sim*``) import no other module of the package
+        (its declaration aside): a wrong table in the plugin cannot be mirrored by its
+        simulator."""
+        _, package = self._entry_module(broker_id)
+        found = importlib.import_module(package).__path__
+        modules = {info.name for info in pkgutil.iter_modules(found)}
+        for info in pkgutil.iter_modules(found):
+            if not info.name.startswith("sim"):
+                continue
+            path = Path(found[0]) / f"{info.name}.py"
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""] if node.level == 0 else [
+                        f"{package}.{node.module}" if node.module else package]
+                    if node.level and not node.module:  # from . import x: a module?
+                        names = [f"{package}.{alias.name}" if alias.name in modules
+                                 else package for alias in node.names]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    inside = name.startswith(package + ".")  # the declaration is fine
+                    assert not inside or name.rpartition(".")[2].startswith("sim"), (
+                        f"{package}.{info.name} imports {name}: a simulator states the"
+                        " broker on its own, not through the plugin's tables")
 
     @staticmethod
     def _entry_module(broker_id: str) -> tuple[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import inspect
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import openalgo_indmoney
 import openalgo_indmoney.plugin
@@ -15,8 +14,6 @@ from openalgo_indmoney.broker import IndMoneyBroker
 from openalgo_indmoney.simulator import IndMoneySimulator
 
 from openalgo_core import hookspecs
-
-PACKAGE = Path(openalgo_indmoney.__file__).parent
 
 
 def test_broker_declaration() -> None:
@@ -60,11 +57,3 @@ def test_the_entry_point_is_the_kit_hooks_on_indmoneys_broker(
     assert isinstance(hooks.broker, IndMoneyBroker)
     assert isinstance(hooks.broker_simulator(environ=broker_environ), IndMoneySimulator)
 
-
-def test_the_simulator_does_not_import_the_plugins_tables() -> None:
-    """A wrong mapping in the plugin must not be mirrored by the simulator."""
-    for name in ("simulator", "sim_master"):
-        source = (PACKAGE / f"{name}.py").read_text()
-        imported = {node.module for node in ast.walk(ast.parse(source))
-                    if isinstance(node, ast.ImportFrom) and node.module}
-        assert not imported & {"mapping", "broker", "instruments"}, name

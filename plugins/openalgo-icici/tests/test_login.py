@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import openalgo_icici.plugin
@@ -18,7 +17,7 @@ from openalgo_icici.simulator import BreezeSimulator
 from openalgo_core import AuthenticationError, LoginChallenge, LoginRequiredError, Session
 from openalgo_core.config import read_env_file
 from openalgo_core.testing.conformance.base import kinds, sent
-from openalgo_core.testing.wiring import Harness, broker_environ, wire
+from openalgo_core.testing.wiring import Harness, wire
 
 HOOKS = openalgo_icici.plugin.hooks
 ORDER = {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1,
@@ -27,19 +26,8 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z")
 
 
 @pytest.fixture
-def env() -> dict[str, str]:
-    return broker_environ(HOOKS.broker_info())
-
-
-@pytest.fixture
-def sim(env: dict[str, str]) -> BreezeSimulator:
-    return BreezeSimulator(environ=env, master_size=0)
-
-
-@pytest.fixture
-def harness(sim: BreezeSimulator, env: dict[str, str], tmp_path: Path) -> Iterator[Harness]:
-    with wire(HOOKS, mode="inprocess", sim=sim, environ=env, home=tmp_path / "h") as h:
-        yield h
+def harness(wired: Harness) -> Harness:
+    return wired
 
 
 def seed_env(tmp_path: Path, sim: BreezeSimulator) -> dict[str, str]:

@@ -5,7 +5,6 @@ OpenAlgo symbols through the security master."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,28 +17,17 @@ from openalgo_icici.simulator import BreezeSimulator
 from openalgo_core import Instrument, InstrumentIndex, OrderRejectedError
 from openalgo_core.kit import Row
 from openalgo_core.testing.conformance.base import kinds, sent
-from openalgo_core.testing.wiring import Harness, broker_environ, wire
+from openalgo_core.testing.wiring import Harness, wire
 
 HOOKS = openalgo_icici.plugin.hooks
 D = Decimal
 
 
 @pytest.fixture
-def env() -> dict[str, str]:
-    return broker_environ(HOOKS.broker_info())
-
-
-@pytest.fixture
-def sim(env: dict[str, str]) -> BreezeSimulator:
-    return BreezeSimulator(environ=env, master_size=0)
-
-
-@pytest.fixture
-def harness(sim: BreezeSimulator, env: dict[str, str], tmp_path: Path) -> Iterator[Harness]:
-    with wire(HOOKS, mode="inprocess", sim=sim, environ=env, home=tmp_path / "h") as h:
-        h.login()
-        h.gateway.instruments("icici")
-        yield h
+def harness(wired: Harness) -> Harness:
+    wired.login()
+    wired.gateway.instruments("icici")
+    return wired
 
 
 @pytest.mark.parametrize(("action", "ltp", "family", "tick", "lower", "upper", "price"), [

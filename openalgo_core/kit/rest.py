@@ -455,12 +455,8 @@ class RestBroker:
         """Every row of every :meth:`positions_calls` reply as a :class:`Position`; an
         empty book (null, ``[]``, an "empty" reply) is ``[]``; any unreadable row makes
         the whole reply unreadable."""
-        found: list[Position] = []
-        for call in self.positions_calls(credentials):
-            reply = self.send(client, call, kind="read", credentials=credentials,
-                              session=session)
-            found += self._positions(reply, instruments)
-        return found
+        return self.books(self.positions_calls(credentials), session, credentials, client,
+                          lambda reply: self._positions(reply, instruments))
 
     def _positions(self, reply: Reply, instruments: InstrumentIndex) -> list[Position]:
         return self.rows(reply, self.positions_at, "positions",
@@ -491,6 +487,15 @@ class RestBroker:
         except BrokerResponseError as exc:
             raise unreadable(reply.response, self.broker, exc.message) from None
 
+    def books(self, calls: Sequence[Call], session: Session, credentials: Credentials,
+              client: BrokerClient, read: Callable[[Reply], list[_T]]) -> list[_T]:
+        """Every call of a book (``*_calls``) read, their rows (``read(reply)``) merged in
+        order."""
+        found: list[_T] = []
+        for call in calls:
+            found += read(self._read(call, session, credentials, client))
+        return found
+
     def _read(self, call: Call, session: Session, credentials: Credentials,
               client: BrokerClient, tag: str | None = None) -> Reply:
         return self.send(client, call, kind="read", credentials=credentials, session=session,
@@ -498,12 +503,9 @@ class RestBroker:
 
     def fetch_order_book(self, session: Session, credentials: Credentials,
                          client: BrokerClient, instruments: InstrumentIndex) -> list[Order]:
-        found: list[Order] = []
-        for call in self.order_book_calls(credentials):
-            reply = self._read(call, session, credentials, client)
-            found += self.rows(reply, self.order_book_at, "order book",
-                               lambda row: self.order_row(row, instruments))
-        return found
+        return self.books(self.order_book_calls(credentials), session, credentials, client,
+                          lambda reply: self.rows(reply, self.order_book_at, "order book",
+                                                  lambda row: self.order_row(row, instruments)))
 
     def fetch_order(self, order_id: str, session: Session, credentials: Credentials,
                     client: BrokerClient, instruments: InstrumentIndex) -> Order:
@@ -550,12 +552,9 @@ class RestBroker:
 
     def fetch_trade_book(self, session: Session, credentials: Credentials,
                          client: BrokerClient, instruments: InstrumentIndex) -> list[Trade]:
-        found: list[Trade] = []
-        for call in self.trade_book_calls(credentials):
-            reply = self._read(call, session, credentials, client)
-            found += self.rows(reply, self.trade_book_at, "trade book",
-                               lambda row: self.trade_row(row, instruments))
-        return found
+        return self.books(self.trade_book_calls(credentials), session, credentials, client,
+                          lambda reply: self.rows(reply, self.trade_book_at, "trade book",
+                                                  lambda row: self.trade_row(row, instruments)))
 
     def fetch_funds(self, session: Session, credentials: Credentials,
                     client: BrokerClient) -> Funds:
@@ -566,12 +565,9 @@ class RestBroker:
 
     def fetch_holdings(self, session: Session, credentials: Credentials,
                        client: BrokerClient, instruments: InstrumentIndex) -> list[Holding]:
-        found: list[Holding] = []
-        for call in self.holdings_calls(credentials):
-            reply = self._read(call, session, credentials, client)
-            found += self.rows(reply, self.holdings_at, "holdings",
-                               lambda row: self.holding_row(row, instruments))
-        return found
+        return self.books(self.holdings_calls(credentials), session, credentials, client,
+                          lambda reply: self.rows(reply, self.holdings_at, "holdings",
+                                                  lambda row: self.holding_row(row, instruments)))
 
     def fetch_instruments(self, client: BrokerClient, progress: ProgressCallback,
                           session: Session | None) -> list[Instrument]:

@@ -82,6 +82,11 @@ def _no_data() -> JSONResponse:
     return _failed("No Data Found")
 
 
+def _no_exchange() -> JSONResponse:
+    """A book read without ``exchange_code`` (Breeze reads one exchange at a time)."""
+    return _failed("exchange_code cannot be empty")
+
+
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
@@ -328,7 +333,7 @@ class BreezeSimulator(LoginPage, SimulatorBase):
         body = signed[1]
         exchange = str(body.get("exchange_code") or "").upper()
         if not exchange:
-            return _failed("exchange_code cannot be empty")
+            return _no_exchange()
         wanted = body.get("order_id")
         if wanted is not None:
             order = self.book.orders.get(str(wanted))
@@ -398,7 +403,7 @@ class BreezeSimulator(LoginPage, SimulatorBase):
             return signed
         exchange = str(signed[1].get("exchange_code") or "").upper()
         if not exchange:
-            return _failed("exchange_code cannot be empty")
+            return _no_exchange()
         rows = []
         for t in list(self.book.trades):
             if t.exchange != exchange:
@@ -499,7 +504,7 @@ class BreezeSimulator(LoginPage, SimulatorBase):
             return signed
         exchange = str(signed[1].get("exchange_code") or "").upper()
         if not exchange:
-            return _failed("exchange_code cannot be empty")
+            return _no_exchange()
         rows = [{"stock_code": code_of(self.by_token[h.token]), "exchange_code": exchange,
                  "quantity": str(h.quantity), "average_price": _money(h.average_price),
                  "booked_profit_loss": None, "current_market_price": _money(h.ltp),

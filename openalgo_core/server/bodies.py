@@ -1,0 +1,125 @@
+"""Request bodies of the ``/api/v1`` endpoints, in OpenAlgo's field names.
+
+Unknown fields are refused (a typo such as ``pricetyp`` is an error, not a default).
+``apikey`` may come in the body (as OpenAlgo's clients send it) or in the ``X-API-KEY``
+header; ``broker`` picks one of several installed brokers (default ``OPENALGO_BROKER``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import TAG_PATTERN
+from .inputs import Money, SignedWhole, Text, Whole
+
+__all__ = ["BasketBody", "BasketItem", "CancelBody", "KeyBody", "ModifyBody", "OpenPositionBody",
+           "OrderIdBody", "PlaceOrderBody", "SearchBody", "SmartOrderBody", "SplitBody",
+           "StrategyBody", "SymbolBody", "ExpiryBody"]
+
+MAX_BASKET = 100
+
+
+class KeyBody(BaseModel):
+    """What every call carries: the key (or the header) and, optionally, the broker."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    apikey: Annotated[str | None, Field(max_length=256, description="or the X-API-KEY header")] \
+        = None
+    broker: Annotated[str | None, Field(max_length=32,
+                                        description="default: OPENALGO_BROKER")] = None
+    strategy: Annotated[str | None, Field(max_length=64,
+                                          description="your strategy's name")] = None
+
+
+class StrategyBody(KeyBody):
+    strategy: Annotated[str, Field(max_length=64)] = "api"
+
+
+class _Leg(BaseModel):
+    """One order's fields (OpenAlgo's names and defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: Text
+    symbol: Text
+    action: Text = Field(description="BUY or SELL")
+    quantity: Whole
+    pricetype: Text = Field(default="MARKET", description="MARKET, LIMIT, SL or SL-M")
+    product: Text = Field(default="MIS", description="MIS, CNC or NRML")
+    price: Money = Decimal(0)
+    trigger_price: Money = Decimal(0)
+    disclosed_quantity: Whole = 0
+
+
+class BasketItem(_Leg):
+    pass
+
+
+class PlaceOrderBody(StrategyBody, _Leg):
+    tag: Annotated[str | None, Field(pattern=TAG_PATTERN.pattern,
+                                     description="your own unique order tag: an order sent"
+                                                 " again with the same tag is not placed"
+                                                 " twice")] = None
+
+
+class SmartOrderBody(PlaceOrderBody):
+    position_size: SignedWhole = Field(description="the target net position")
+
+
+class SplitBody(PlaceOrderBody):
+    splitsize: Whole = Field(description="the quantity of each order (the last one takes"
+                                         " the rest)")
+
+
+class BasketBody(StrategyBody):
+    orders: Annotated[list[BasketItem], Field(min_length=1, max_length=MAX_BASKET)]
+
+
+class OrderIdBody(StrategyBody):
+    orderid: Text
+
+
+class CancelBody(OrderIdBody):
+    pass
+
+
+class ModifyBody(OrderIdBody):
+    """OpenAlgo's modify: every field as the order should now be. Quantity, price,
+    trigger price and price type may change; symbol, exchange, action and product must
+    be the order's own."""
+
+    exchange: Text
+    symbol: Text
+    action: Text
+    product: Text
+    pricetype: Text
+    price: Money
+    quantity: Whole
+    disclosed_quantity: Whole = 0
+    trigger_price: Money = Decimal(0)
+
+
+class OpenPositionBody(StrategyBody):
+    symbol: Text
+    exchange: Text
+    product: Text
+
+
+class SearchBody(KeyBody):
+    query: Text
+    exchange: Text | None = None
+
+
+class SymbolBody(KeyBody):
+    symbol: Text
+    exchange: Text
+
+
+class ExpiryBody(KeyBody):
+    symbol: Text = Field(description="the underlying, e.g. NIFTY")
+    exchange: Text
+    instrumenttype: Literal["futures", "options"]

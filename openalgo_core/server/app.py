@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -25,7 +27,7 @@ from .. import __version__
 from ..config import broker_from_redirect_url
 from ..errors import ConfigurationError
 from ..gateway import Gateway, default_home
-from . import books, errors, orders, pages, symbols, unsupported
+from . import books, errors, orders, pages, symbols, unsupported, webhooks
 from .apikeys import ApiKeys, KeyRateLimiter
 from .bodies import KeyBody
 from .errors import Refused, error
@@ -104,15 +106,17 @@ class Api:
             return error(429, f"too many wrong API keys; {RATE_MESSAGE}",
                          retry_after=round(wait, 3))
         if header_key is not None and not self.keys.check(header_key):
-            return self._wrong_key(client)
+            return self.wrong_guess(client)
         return None
 
-    def _wrong_key(self, client: str) -> JSONResponse:
+    def wrong_guess(self, client: str, refusal: JSONResponse | None = None) -> JSONResponse:
+        """Count a wrong key (or webhook id) against ``client``: ``refusal`` (default
+        OpenAlgo's 403), or 429 once the client is over its allowance."""
         wait = self.wrong_keys.hit(client)
         if wait:
             return error(429, f"too many wrong API keys; {RATE_MESSAGE}",
                          retry_after=round(wait, 3))
-        return error(403, INVALID_KEY)
+        return refusal or error(403, INVALID_KEY)
 
     def check_key(self, request: Request, key: str | None, *, orders: bool) -> None:
         """The key is one of ours and within its rate.
@@ -123,7 +127,7 @@ class Api:
         key = key or request.headers.get("x-api-key")
         if not self.keys.check(key):
             client = request.client.host if request.client else ""
-            raise Refused(self._wrong_key(client))
+            raise Refused(self.wrong_guess(client))
         bucket = hashlib.sha256(str(key).encode()).hexdigest()
         wait = (self.order_limit if orders else self.api_limit).hit(bucket)
         if wait:
@@ -150,7 +154,9 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
                api_keys: ApiKeys | None = None,
                order_limiter: KeyRateLimiter | None = None,
                wrong_key_limiter: KeyRateLimiter | None = None,
-               hosts: Collection[str] | None = None) -> FastAPI:
+               hosts: Collection[str] | None = None,
+               strategies: Mapping[str, webhooks.Strategy] | None = None,
+               clock: Callable[[], float] = time.time) -> FastAPI:
     """The ASGI app for ``openalgo serve``.
 
     Args:
@@ -163,6 +169,9 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
             ``OPENALGO_API_RATE_LIMIT`` or 50/s).
         wrong_key_limiter: wrong keys allowed per client address (default 10 a minute).
         hosts: the host names the gateway answers to (default :func:`allowed_hosts`).
+        strategies: webhook strategies by id (default: ``OPENALGO_WEBHOOKS``, else
+            ``OPENALGO_HOME/webhooks.toml``, if it exists).
+        clock: wall-clock seconds (a webhook delivery's minute).
 
     Raises:
         ConfigurationError: a malformed setting, naming it (checked here, not per request).
@@ -175,6 +184,9 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
                   _rate_setting(env, "OPENALGO_ORDER_RATE_LIMIT", ORDER_RATE_LIMIT)),
               KeyRateLimiter(_rate_setting(env, "OPENALGO_API_RATE_LIMIT", API_RATE_LIMIT)),
               wrong_key_limiter or KeyRateLimiter(WRONG_KEYS_PER_MINUTE, window=60.0))
+    if strategies is None:
+        strategies = webhooks.load_strategies(Path(
+            env.get("OPENALGO_WEBHOOKS") or default_home(env) / "webhooks.toml"))
     app = FastAPI(title="openalgo gateway", version=__version__,
                   description="OpenAlgo-compatible REST API over openalgo-core brokers.")
     errors.install(app)
@@ -182,6 +194,7 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     orders.register(app, api)
     symbols.register(app, api)
     unsupported.register(app)
+    webhooks.register(app, api, strategies, clock)
     pages.register(app, api)
     app.add_middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(env),
                        key_refusal=api.key_refusal)

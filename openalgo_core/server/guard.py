@@ -22,6 +22,8 @@ __all__ = ["MAX_BODY", "Guard"]
 
 log = logging.getLogger("openalgo.server")
 MAX_BODY = 64 * 1024  # a 100-order basket is ~15 KiB
+#: paths a key or a webhook id is guessed on: a client over its allowance is refused
+GUARDED = ("/api/", "/strategy/webhook/", "/chartink/webhook/")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -109,7 +111,7 @@ class Guard:
         if int(length) > self.max_body:
             return self._too_large()
         path: str = scope.get("path", "")
-        if path.startswith("/api/"):
+        if path.startswith(GUARDED):
             client = scope.get("client") or ("", 0)
             return self.key_refusal(str(client[0]), headers.get("x-api-key"))
         return None

@@ -216,3 +216,16 @@ def test_instruments_json_and_csv(web: httpx.Client, logged_in: Gateway) -> None
     assert len(table) > len(rows) and table[0].keys() == rows[0].keys()
     assert_openalgo_error(web.get("/api/v1/instruments", params={"apikey": KEY,
                                                                 "exchange": "XX"}), 400)
+
+
+def test_docs_render_offline_from_the_schema(web: httpx.Client) -> None:
+    page = web.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text and "http" not in page.text.replace(
+        'href="/openapi.json"', "")  # nothing loaded from anywhere
+    schema = web.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            assert f'id="{method.upper()}{path}"' in page.text
+    assert "^[0-9]{1,9}$" in page.text and "position_size" in page.text
+    assert web.get("/redoc").status_code == 404

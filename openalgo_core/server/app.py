@@ -27,7 +27,7 @@ from .. import __version__
 from ..config import broker_from_redirect_url
 from ..errors import ConfigurationError
 from ..gateway import Gateway, default_home
-from . import books, errors, orders, pages, symbols, unsupported, webhooks
+from . import books, docs, errors, orders, pages, symbols, unsupported, webhooks
 from .apikeys import ApiKeys, KeyRateLimiter
 from .bodies import KeyBody
 from .errors import Refused, error
@@ -187,7 +187,7 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     if strategies is None:
         strategies = webhooks.load_strategies(Path(
             env.get("OPENALGO_WEBHOOKS") or default_home(env) / "webhooks.toml"))
-    app = FastAPI(title="openalgo gateway", version=__version__,
+    app = FastAPI(title="openalgo gateway", version=__version__, docs_url=None, redoc_url=None,
                   description="OpenAlgo-compatible REST API over openalgo-core brokers.")
     errors.install(app)
     books.register(app, api)
@@ -196,6 +196,7 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     unsupported.register(app)
     webhooks.register(app, api, strategies, clock)
     pages.register(app, api)
+    docs.register(app)
     app.add_middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(env),
                        key_refusal=api.key_refusal)
     return app

@@ -22,6 +22,7 @@ from openalgo_core import (
 )
 from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
 from openalgo_core.testing import InProcessTransport
+from openalgo_core.testing.browser import start_login
 from tests.conftest import KEY, ORDER, Clock, post
 from tests.fakebroker.asking import AskingBroker
 from tests.fakebroker.simulator import FakeSimulator
@@ -181,7 +182,7 @@ def test_default_broker(gateway: Gateway) -> None:
 
 
 def test_totp_login_redirects_to_dashboard(web: httpx.Client, gateway: Gateway) -> None:
-    response = web.get("/fake/login")
+    response = start_login(web, "fake")
     assert response.status_code == 303 and response.headers["location"] == "/?loggedin=fake"
     assert gateway.session("fake").user_id == "C42"
 
@@ -189,7 +190,7 @@ def test_totp_login_redirects_to_dashboard(web: httpx.Client, gateway: Gateway) 
 def test_code_login_through_the_form_and_replay_refused(
         web: httpx.Client, gateway: Gateway, fake_env: dict[str, str]) -> None:
     secret = fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")
-    form = web.get("/fake/login")
+    form = start_login(web, "fake")
     assert form.status_code == 200 and 'name="code"' in form.text
     state = form.text.split('name="state" value="')[1].split('"')[0]
     forged = web.post("/fake/callback", data={"state": "forged", "code": totp_now(secret)})
@@ -202,7 +203,7 @@ def test_code_login_through_the_form_and_replay_refused(
 
 def test_dashboard(web: httpx.Client, gateway: Gateway) -> None:
     page = web.get("/").text
-    assert "Fake Broker" in page and 'href="/fake/login"' in page and "Not logged in" in page
+    assert "Fake Broker" in page and 'action="/fake/login"' in page and "Not logged in" in page
     gateway.authenticate("fake")
     gateway.place_order("fake", {k: v for k, v in ORDER.items() if k != "apikey"})
     page = web.get("/").text
@@ -224,7 +225,7 @@ def test_redirect_style_login_sends_the_browser_to_the_broker(
     challenge = LoginChallenge(broker="fake", kind="url", prompt="Log in at the broker",
                                url="https://broker.example/login?state=s1", state="s1")
     monkeypatch.setattr(gateway, "authenticate", lambda broker: challenge)
-    response = web.get("/fake/login")
+    response = start_login(web, "fake")
     assert response.status_code == 303
     assert response.headers["location"] == "https://broker.example/login?state=s1"
 
@@ -248,7 +249,7 @@ def test_the_login_form_asks_for_every_field(fake_env: dict[str, str], tmp_path:
     env = {**fake_env, "OPENALGO_API_KEY": KEY}
     app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
     with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
-        form = web.get("/fake/login").text
+        form = start_login(web, "fake").text
         inputs = re.findall(r'<label>([^<]+)<br>\s*<input name="(\w+)"[^>]* type="(\w+)"', form)
         assert inputs == [("Client ID", "client_id", "text"), ("PIN", "pin", "password"),
                           ("Code", "code", "text")]
@@ -316,7 +317,7 @@ def test_a_sent_code_can_be_sent_again_from_the_login_page(tmp_path: Path) -> No
         app = create_app(harness.gateway, environ={"OPENALGO_API_KEY": KEY},
                          api_keys=ApiKeys({"OPENALGO_API_KEY": KEY}, Path("/nonexistent")))
         with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
-            page = web.get("/fakeotp/login")
+            page = start_login(web, "fakeotp")
             assert "Send a new code" in page.text
             first = re.search(r'name="state" value="([^"]+)"', page.text)
             assert first is not None

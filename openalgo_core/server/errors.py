@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
@@ -72,7 +72,7 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 class Refused(Exception):
     """Stop a request with a ready response (bad key, rate limit, no broker)."""
 
-    def __init__(self, response: JSONResponse) -> None:
+    def __init__(self, response: Response) -> None:
         self.response = response
 
 
@@ -161,7 +161,7 @@ def install(app: FastAPI) -> None:
         return error_response(exc)
 
     @app.exception_handler(Refused)
-    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+    async def _refused(request: Request, exc: Refused) -> Response:
         return exc.response
 
     framework_schema = app.openapi

@@ -6,7 +6,7 @@
    key is even looked at;
 3. an ``X-API-KEY`` header is checked before the body is read (403);
 4. the body is bounded: a ``Content-Length`` over the limit is refused (413) unread, and a
-   body streamed past it is cut off (413);
+   body streamed past it is cut off there and answered 413;
 5. anything unexpected answers OpenAlgo's 500 shape, never a traceback.
 """
 
@@ -30,10 +30,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def host_name(value: str) -> str:
@@ -70,27 +66,34 @@ class Guard:
             return
         started = False
         seen = 0
+        too_large = False
 
         async def bounded() -> Message:
-            nonlocal seen
+            """The body, cut off (as if it ended) once past the limit."""
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise _TooLarge
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
         async def watch(message: Message) -> None:
+            """The app's answer, unless the body was cut off: then 413 instead."""
             nonlocal started
+            if too_large:
+                if message["type"] == "http.response.start":
+                    started = True
+                    await self._too_large()(scope, receive, send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, bounded, watch)
-        except _TooLarge:
-            if started:
-                raise
-            await self._too_large()(scope, receive, send)
         except Exception as exc:
             log.error("unexpected %s on %s", type(exc).__name__, scope.get("path"))
             if started:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from openalgo_core.testing.browser import start_login
 from tests.e2e.conftest import Stack
 
 openalgo = pytest.importorskip(
@@ -22,7 +23,8 @@ openalgo = pytest.importorskip(
 
 def login(stack: Stack) -> None:
     """Log in as a browser would, through the gateway's login page (unattended TOTP)."""
-    reply = httpx.get(f"{stack.url}/fake/login", follow_redirects=False, timeout=30)
+    with httpx.Client(base_url=stack.url, timeout=30) as browser:
+        reply = start_login(browser, "fake")
     assert reply.status_code == 303 and reply.headers["location"] == "/?loggedin=fake"
 
 

@@ -28,6 +28,15 @@ from tests.fakebroker.simulator import FakeSimulator
 
 HERE = Path(__file__).parent
 TOTP_VAR = "OPENALGO_FAKE_TOTP_SECRET"
+#: one TradingView strategy (LONG, SBIN on NSE, 3 a trade), for OpenAlgo's ``Strategy``
+WEBHOOKS = """[[strategy]]
+id = "{}"
+name = "e2e"
+[[strategy.symbols]]
+symbol = "SBIN"
+exchange = "NSE"
+quantity = 3
+"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,6 +56,7 @@ class Stack:
     gateway: Gateway
     totp_secret: str
     client_id: str
+    webhook_id: str
 
 
 def _run_stack(tmp_path: Path, *, gateway_knows_totp: bool) -> Iterator[Stack]:
@@ -59,11 +69,15 @@ def _run_stack(tmp_path: Path, *, gateway_knows_totp: bool) -> Iterator[Stack]:
               home=tmp_path / "home") as harness:
         env = harness.environ
         env.update({"OPENALGO_API_KEY": secrets.token_hex(32), "OPENALGO_BROKER": "fake"})
+        webhook_id = secrets.token_hex(16)
+        webhooks = tmp_path / "webhooks.toml"
+        webhooks.write_text(WEBHOOKS.format(webhook_id))
+        env["OPENALGO_WEBHOOKS"] = str(webhooks)
         with ServerThread(create_app(harness.gateway, environ=env)).running() as url:
             assert isinstance(harness.sim, FakeSimulator) and harness.url is not None
             yield Stack(url=url, api_key=env["OPENALGO_API_KEY"], sim=harness.sim,
                         sim_url=harness.url, gateway=harness.gateway,
-                        totp_secret=totp_secret, client_id="E2E7")
+                        totp_secret=totp_secret, client_id="E2E7", webhook_id=webhook_id)
 
 
 @pytest.fixture

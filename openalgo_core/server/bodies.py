@@ -21,6 +21,15 @@ __all__ = ["BasketBody", "BasketItem", "CancelBody", "KeyBody", "ModifyBody", "O
 
 MAX_BASKET = 100
 
+# OpenAlgo's own choices (restx_api/schemas.py): upper case, or BUY/SELL in lower case
+ExchangeCode = Literal["NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NCDEX", "NSE_INDEX",
+                       "BSE_INDEX", "MCX_INDEX"]
+ActionCode = Literal["BUY", "SELL", "buy", "sell"]
+PriceTypeCode = Literal["MARKET", "LIMIT", "SL", "SL-M"]
+ProductCode = Literal["MIS", "CNC", "NRML"]
+OrderId = Annotated[str, Field(pattern=r"^[!-~]([ -~]{0,62}[!-~])?$",
+                               description="the broker's order id")]
+
 
 class KeyBody(BaseModel):
     """What every call carries: the key (or the header) and, optionally, the broker."""
@@ -44,12 +53,12 @@ class _Leg(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    exchange: Text
+    exchange: ExchangeCode
     symbol: Text
-    action: Text = Field(description="BUY or SELL")
+    action: ActionCode
     quantity: Whole
-    pricetype: Text = Field(default="MARKET", description="MARKET, LIMIT, SL or SL-M")
-    product: Text = Field(default="MIS", description="MIS, CNC or NRML")
+    pricetype: PriceTypeCode = "MARKET"
+    product: ProductCode = "MIS"
     price: Money = Decimal(0)
     trigger_price: Money = Decimal(0)
     disclosed_quantity: Whole = 0
@@ -80,7 +89,7 @@ class BasketBody(StrategyBody):
 
 
 class OrderIdBody(StrategyBody):
-    orderid: Text
+    orderid: OrderId
 
 
 class CancelBody(OrderIdBody):
@@ -92,11 +101,11 @@ class ModifyBody(OrderIdBody):
     trigger price and price type may change; symbol, exchange, action and product must
     be the order's own."""
 
-    exchange: Text
+    exchange: ExchangeCode
     symbol: Text
-    action: Text
-    product: Text
-    pricetype: Text
+    action: ActionCode
+    product: ProductCode
+    pricetype: PriceTypeCode
     price: Money
     quantity: Whole
     disclosed_quantity: Whole = 0
@@ -105,21 +114,21 @@ class ModifyBody(OrderIdBody):
 
 class OpenPositionBody(StrategyBody):
     symbol: Text
-    exchange: Text
-    product: Text
+    exchange: ExchangeCode
+    product: ProductCode
 
 
 class SearchBody(KeyBody):
     query: Text
-    exchange: Text | None = None
+    exchange: ExchangeCode | None = None
 
 
 class SymbolBody(KeyBody):
     symbol: Text
-    exchange: Text
+    exchange: ExchangeCode
 
 
 class ExpiryBody(KeyBody):
     symbol: Text = Field(description="the underlying, e.g. NIFTY")
-    exchange: Text
+    exchange: Literal["NFO", "BFO", "CDS", "BCD", "MCX", "NCDEX"]
     instrumenttype: Literal["futures", "options"]

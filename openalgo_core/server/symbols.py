@@ -31,7 +31,6 @@ __all__ = ["COLUMNS", "MAX_SEARCH", "instrument_row", "register", "search"]
 MAX_SEARCH = 100
 COLUMNS = ("symbol", "brsymbol", "name", "exchange", "brexchange", "token", "expiry",
            "strike", "lotsize", "instrumenttype", "tick_size")
-_DERIVATIVE_EXCHANGES = ("NFO", "BFO", "CDS", "BCD", "MCX", "NCDEX")
 
 
 def instrument_row(i: Instrument) -> dict[str, Any]:
@@ -93,7 +92,7 @@ def register(app: FastAPI, api: Api) -> None:
     def search_symbols(request: Request, body: SearchBody) -> dict[str, Any]:
         """Instruments matching every word of ``query`` (at most 100)."""
         broker = api.broker(request, body)
-        hits = search(index(broker), body.query, _exchange(body.exchange))
+        hits = search(index(broker), body.query, body.exchange)
         return {"status": "success", "message": f"Found {len(hits)} matching symbols",
                 "data": [instrument_row(i) for i in hits]}
 
@@ -101,17 +100,14 @@ def register(app: FastAPI, api: Api) -> None:
     def symbol(request: Request, body: SymbolBody) -> dict[str, Any]:
         """One instrument (400 naming close matches when the symbol is unknown)."""
         broker = api.broker(request, body)
-        found = gw.resolve(broker, body.symbol.strip().upper(), _exchange(body.exchange) or "")
+        found = gw.resolve(broker, body.symbol.strip().upper(), body.exchange)
         return {"status": "success", "data": instrument_row(found)}
 
     @app.post("/api/v1/expiry", tags=["symbols"], responses=API_ERRORS)
     def expiry(request: Request, body: ExpiryBody) -> dict[str, Any]:
         """The expiry dates of an underlying's futures or options, nearest first."""
         broker = api.broker(request, body)
-        exchange = _exchange(body.exchange)
-        if exchange not in _DERIVATIVE_EXCHANGES:
-            raise ValidationError(f"exchange: {exchange} lists no derivatives (one of"
-                                  f" {', '.join(_DERIVATIVE_EXCHANGES)})", field="exchange")
+        exchange = body.exchange
         name = body.symbol.strip().upper()
         kinds = {"FUT"} if body.instrumenttype == "futures" else {"CE", "PE"}
         dates = sorted({i.expiry for i in index(broker)

@@ -79,7 +79,7 @@ class SmartOrderBody(PlaceOrderBody):
     position_size: SignedWhole = Field(description="the target net position")
 
 
-class SplitBody(PlaceOrderBody):
+class SplitBody(StrategyBody, _Leg):
     splitsize: Whole = Field(description="the quantity of each order (the last one takes"
                                          " the rest)")
 

@@ -115,8 +115,7 @@ def register(app: FastAPI, api: Api) -> None:
         if count > MAX_SPLIT:
             raise ValidationError(f"splitsize: {count} orders; at most {MAX_SPLIT}",
                                   field="splitsize")
-        fields = body.model_dump(exclude=_NOT_ORDER_FIELDS | {"splitsize", "tag"},
-                                 exclude_none=True)
+        fields = body.model_dump(exclude=_NOT_ORDER_FIELDS | {"splitsize"}, exclude_none=True)
         order_from({**fields, "quantity": body.splitsize})  # refuse before the first order
         results: list[dict[str, Any]] = []
         for number in range(1, count + 1):

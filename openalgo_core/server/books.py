@@ -8,7 +8,7 @@ OpenAlgo's), quantities whole numbers, times IST (``08-Apr-2025 13:58:03``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from .bodies import KeyBody, OpenPositionBody, OrderIdBody
 from .errors import API_ERRORS
 
 if TYPE_CHECKING:
+    from ..gateway import Gateway
     from .app import Api
 
 __all__ = ["funds_data", "holdings_data", "order_row", "orderbook_data", "position_row",
@@ -106,24 +107,6 @@ def register(app: FastAPI, api: Api) -> None:
         gw.info(broker)
         return _success(data={"message": "pong", "broker": broker})
 
-    @route("/api/v1/positionbook", tags=["account"], responses=API_ERRORS)
-    def positionbook(request: Request, body: KeyBody) -> dict[str, Any]:
-        """The day's positions (``quantity`` signed; 0: closed today)."""
-        broker = api.broker(request, body)
-        return _success(data=[position_row(p) for p in gw.fetch_positions(broker)])
-
-    @route("/api/v1/orderbook", tags=["account"], responses=API_ERRORS)
-    def orderbook(request: Request, body: KeyBody) -> dict[str, Any]:
-        """Every order of the day, and counts by side and status."""
-        broker = api.broker(request, body)
-        return _success(data=orderbook_data(gw.fetch_order_book(broker)))
-
-    @route("/api/v1/tradebook", tags=["account"], responses=API_ERRORS)
-    def tradebook(request: Request, body: KeyBody) -> dict[str, Any]:
-        """The day's fills (an order filled in parts has several)."""
-        broker = api.broker(request, body)
-        return _success(data=[trade_row(t) for t in gw.fetch_trade_book(broker)])
-
     @route("/api/v1/orderstatus", tags=["account"], responses=API_ERRORS)
     def orderstatus(request: Request, body: OrderIdBody) -> dict[str, Any]:
         """One order as the book shows it now, with its average fill price (404: no such
@@ -136,20 +119,34 @@ def register(app: FastAPI, api: Api) -> None:
     def openposition(request: Request, body: OpenPositionBody) -> dict[str, Any]:
         """The net quantity held in one symbol and product, as a string ("0": none)."""
         broker = api.broker(request, body)
-        wanted = (body.symbol.strip().upper(), body.exchange.strip().upper(),
-                  body.product.strip().upper())
+        wanted = (body.symbol.strip().upper(), body.exchange, body.product)
         quantity = sum(p.quantity for p in gw.fetch_positions(broker)
                        if (p.symbol, p.exchange.value, p.product.value) == wanted)
         return _success(quantity=str(quantity))
 
-    @route("/api/v1/funds", tags=["account"], responses=API_ERRORS)
-    def funds(request: Request, body: KeyBody) -> dict[str, Any]:
-        """Cash free to trade, collateral, margin used, realised and unrealised P&L."""
-        broker = api.broker(request, body)
-        return _success(data=funds_data(gw.fetch_funds(broker)))
+    for name, doc, read in _READS:
+        app.add_api_route(f"/api/v1/{name}", _reader(api, read), methods=["POST"],
+                          tags=["account"], responses=API_ERRORS, name=name, description=doc)
 
-    @route("/api/v1/holdings", tags=["account"], responses=API_ERRORS)
-    def holdings(request: Request, body: KeyBody) -> dict[str, Any]:
-        """Long-term holdings with P&L, and portfolio totals."""
-        broker = api.broker(request, body)
-        return _success(data=holdings_data(gw.fetch_holdings(broker)))
+
+Reader = Callable[["Gateway", str], Any]
+
+#: the reads that take only the key: endpoint, what it answers, how to read it
+_READS: tuple[tuple[str, str, Reader], ...] = (
+    ("positionbook", "The day's positions (``quantity`` signed; 0: closed today).",
+     lambda gw, b: [position_row(p) for p in gw.fetch_positions(b)]),
+    ("orderbook", "Every order of the day, and counts by side and status.",
+     lambda gw, b: orderbook_data(gw.fetch_order_book(b))),
+    ("tradebook", "The day's fills (an order filled in parts has several).",
+     lambda gw, b: [trade_row(t) for t in gw.fetch_trade_book(b)]),
+    ("funds", "Cash free to trade, collateral, margin used, realised and unrealised P&L.",
+     lambda gw, b: funds_data(gw.fetch_funds(b))),
+    ("holdings", "Long-term holdings with P&L, and portfolio totals.",
+     lambda gw, b: holdings_data(gw.fetch_holdings(b))),
+)
+
+
+def _reader(api: Api, read: Reader) -> Callable[[Request, KeyBody], dict[str, Any]]:
+    def endpoint(request: Request, body: KeyBody) -> dict[str, Any]:
+        return _success(data=read(api.gateway, api.broker(request, body)))
+    return endpoint

@@ -229,3 +229,18 @@ def test_docs_render_offline_from_the_schema(web: httpx.Client) -> None:
             assert f'id="{method.upper()}{path}"' in page.text
     assert "^[0-9]{1,9}$" in page.text and "position_size" in page.text
     assert web.get("/redoc").status_code == 404
+
+
+def test_a_split_or_basket_sent_again_with_tags_places_nothing_twice(
+        web: httpx.Client, logged_in: Gateway, fake_sim: FakeSimulator) -> None:
+    split = {**ORDER, "quantity": "5", "splitsize": "2", "tag": "mysplit"}
+    first = post(web, "splitorder", split)
+    assert first[0] == 200 and post(web, "splitorder", split) == first
+    assert sorted(o.tag or "" for o in fake_sim.book.orders.values()) == [
+        "mysplit-1", "mysplit-2", "mysplit-3"]
+    legs = [{"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": 1, "tag": "b1"},
+            {"symbol": "INFY", "exchange": "NSE", "action": "BUY", "quantity": 1, "tag": "b2"}]
+    basket = post(web, "basketorder", {"apikey": KEY, "orders": legs})
+    assert basket[0] == 200 and post(web, "basketorder", {"apikey": KEY, "orders": legs}) == basket
+    assert len(fake_sim.book.orders) == 5
+    assert post(web, "splitorder", {**split, "tag": "x" * 17})[0] == 400

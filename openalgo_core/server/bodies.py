@@ -64,15 +64,17 @@ class _Leg(BaseModel):
     disclosed_quantity: Whole = 0
 
 
+Tag = Annotated[str | None, Field(pattern=TAG_PATTERN.pattern,
+                                  description="your own unique order tag: an order sent"
+                                              " again with the same tag is not placed twice")]
+
+
 class BasketItem(_Leg):
-    pass
+    tag: Tag = None
 
 
 class PlaceOrderBody(StrategyBody, _Leg):
-    tag: Annotated[str | None, Field(pattern=TAG_PATTERN.pattern,
-                                     description="your own unique order tag: an order sent"
-                                                 " again with the same tag is not placed"
-                                                 " twice")] = None
+    tag: Tag = None
 
 
 class SmartOrderBody(PlaceOrderBody):
@@ -82,6 +84,10 @@ class SmartOrderBody(PlaceOrderBody):
 class SplitBody(StrategyBody, _Leg):
     splitsize: Whole = Field(description="the quantity of each order (the last one takes"
                                          " the rest)")
+    tag: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$",
+                                     description="your own unique tag for the split: order n"
+                                                 " is tagged <tag>-<n>, so a split sent again"
+                                                 " places nothing twice")] = None
 
 
 class BasketBody(StrategyBody):

@@ -91,7 +91,7 @@ def register(app: FastAPI, api: Api) -> None:
         broker = api.broker(request, body, orders=True)
         results: list[dict[str, Any]] = []
         for item in body.orders:
-            fields = {**item.model_dump(), "strategy": body.strategy}
+            fields = {**item.model_dump(exclude_none=True), "strategy": body.strategy}
             try:
                 receipt = gw.place_order(broker, fields)
             except OpenAlgoError as exc:
@@ -105,7 +105,7 @@ def register(app: FastAPI, api: Api) -> None:
     @route("/api/v1/splitorder", tags=["orders"], responses=API_ERRORS)
     def splitorder(request: Request, body: SplitBody) -> dict[str, Any]:
         """Place ``quantity`` as orders of ``splitsize`` each (the last takes the rest),
-        at most 100 orders."""
+        at most 100 orders; with a ``tag``, order n is tagged ``<tag>-<n>``."""
         broker = api.broker(request, body, orders=True)
         if body.splitsize <= 0:
             raise ValidationError("splitsize: must be > 0", field="splitsize")
@@ -115,14 +115,16 @@ def register(app: FastAPI, api: Api) -> None:
         if count > MAX_SPLIT:
             raise ValidationError(f"splitsize: {count} orders; at most {MAX_SPLIT}",
                                   field="splitsize")
-        fields = body.model_dump(exclude=_NOT_ORDER_FIELDS | {"splitsize"}, exclude_none=True)
+        fields = body.model_dump(exclude=_NOT_ORDER_FIELDS | {"splitsize", "tag"},
+                                 exclude_none=True)
         order_from({**fields, "quantity": body.splitsize})  # refuse before the first order
         results: list[dict[str, Any]] = []
         for number in range(1, count + 1):
             size = min(body.splitsize, body.quantity - (number - 1) * body.splitsize)
             entry: dict[str, Any] = {"order_num": number, "quantity": size}
+            tag = {"tag": f"{body.tag}-{number}"} if body.tag else {}
             try:
-                receipt = gw.place_order(broker, {**fields, "quantity": size})
+                receipt = gw.place_order(broker, {**fields, "quantity": size, **tag})
             except OpenAlgoError as exc:
                 entry.update(status="error", message=_failure(exc))
             else:

@@ -3,6 +3,7 @@ delivery twice places one order."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from openalgo_core import ConfigurationError, Gateway
+from openalgo_core.models import IST
 from openalgo_core.server import ApiKeys, create_app
 from openalgo_core.server.webhooks import delivery_tag, load_strategies
 from openalgo_core.testing import InProcessTransport
@@ -20,7 +22,29 @@ from tests.fakebroker.simulator import FakeSimulator
 TV_LONG = "tv-long-0123456789abcdef"
 TV_BOTH = "tv-both-0123456789abcdef"
 CHARTINK = "chartink-0123456789abcdef"
+TIMED = "tv-timed-0123456789abcdef"
+IDLE = "tv-idle-0123456789abcdef"
 TOML = f"""
+[[strategy]]
+id = "{TIMED}"
+name = "timed"
+start_time = "09:20"
+end_time = "15:00"
+squareoff_time = 15:15:00
+[[strategy.symbols]]
+symbol = "SBIN"
+exchange = "NSE"
+quantity = 1
+
+[[strategy]]
+id = "{IDLE}"
+name = "idle"
+active = false
+[[strategy.symbols]]
+symbol = "SBIN"
+exchange = "NSE"
+quantity = 1
+
 [[strategy]]
 id = "{TV_LONG}"
 name = "long"
@@ -132,6 +156,31 @@ def test_a_chartink_scan_delivered_twice_places_each_order_once(
     assert status == 200 and (net(gateway, "SBIN"), net(gateway, "TCS")) == (0, 0)
     status, reply = deliver(hooks, path, {**scan, "scan_name": "nothing"})
     assert status == 400 and "scan_name" in reply["message"]
+
+
+def at(clock: Clock, hhmm: str) -> None:
+    """Move ``clock`` to ``hhmm`` IST on its day."""
+    now = dt.datetime.fromtimestamp(clock.now, IST)
+    hour, minute = map(int, hhmm.split(":"))
+    clock.now = now.replace(hour=hour, minute=minute, second=0).timestamp()
+
+
+def test_a_strategys_hours_and_switch(hooks: httpx.Client, gateway: Gateway,
+                                      clock: Clock) -> None:
+    path = f"/strategy/webhook/{TIMED}"
+    buy, sell = {"symbol": "SBIN", "action": "BUY"}, {"symbol": "SBIN", "action": "SELL"}
+    for hhmm, body, status, needle in (
+            ("09:19", buy, 400, "no orders before the start time 09:20 IST"),
+            ("09:20", buy, 200, ""),
+            ("15:00", {**buy, "n": 2}, 400, "no entries after the end time 15:00 IST"),
+            ("15:14", sell, 200, ""),
+            ("15:15", sell, 400, "no exits after the square-off time 15:15 IST")):
+        at(clock, hhmm)
+        code, reply = deliver(hooks, path, body)
+        assert code == status and needle in reply["message"], (hhmm, reply)
+    assert net(gateway, "SBIN") == 0
+    status, reply = deliver(hooks, f"/strategy/webhook/{IDLE}", buy)
+    assert status == 400 and reply["message"] == "strategy idle is inactive"
 
 
 def test_unknown_webhooks_are_404_then_429(hooks: httpx.Client) -> None:

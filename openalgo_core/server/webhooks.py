@@ -11,6 +11,10 @@ Strategies are declared in ``OPENALGO_HOME/webhooks.toml`` (or the file
     platform = "tradingview"     # or "chartink"
     mode = "LONG"                # TradingView: LONG, SHORT or BOTH
     broker = "angel"             # optional: default OPENALGO_BROKER
+    start_time = "09:20"         # optional (IST): no order before
+    end_time = "15:00"           # optional: no entry after
+    squareoff_time = "15:15"     # optional: no exit after (nothing squares off by itself)
+    active = true                # false: every alert refused
     [[strategy.symbols]]
     symbol = "SBIN"
     exchange = "NSE"
@@ -32,6 +36,7 @@ twice in a minute must differ in its body (TradingView: add ``{{timenow}}``).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -47,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from ..errors import ConfigurationError, OpenAlgoError
+from ..models import IST
 from .errors import API_ERRORS, Refused, error, error_response
 from .inputs import SignedWhole, Text, Whole
 from .orders import smart_order
@@ -79,6 +85,22 @@ class Strategy(BaseModel):
     mode: Literal["LONG", "SHORT", "BOTH"] = "LONG"
     broker: str | None = None
     symbols: list[SymbolMap] = Field(min_length=1)
+    active: bool = True
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+    squareoff_time: dt.time | None = None
+
+    def refusal(self, now: dt.time, *, exit_: bool) -> str | None:
+        """Why an entry (or an exit) is not taken at ``now`` (IST), or None."""
+        if not self.active:
+            return f"strategy {self.name} is inactive"
+        if self.start_time is not None and now < self.start_time:
+            return f"no orders before the start time {self.start_time:%H:%M} IST"
+        last, what = ((self.squareoff_time, "square-off") if exit_
+                      else (self.end_time, "end"))
+        if last is not None and now >= last:
+            return f"no {'exits' if exit_ else 'entries'} after the {what} time {last:%H:%M} IST"
+        return None
 
 
 def load_strategies(path: Path) -> dict[str, Strategy]:
@@ -211,7 +233,12 @@ def register(app: FastAPI, api: Api, strategies: Mapping[str, Strategy],
 
     def place(strategy: Strategy, orders: list[_Order], raw: bytes) -> JSONResponse:
         """Each order in turn; 200 when all were placed, else the worst failure's status
-        with every order's result."""
+        with every order's result. Refused (400) as a whole outside the strategy's hours."""
+        now = dt.datetime.fromtimestamp(clock(), IST).time()
+        for order in orders:
+            why = strategy.refusal(now, exit_=order.target == 0)
+            if why is not None:
+                return error(400, why)
         body = json.loads(raw)
         broker = api.broker_named(strategy.broker)
         results, statuses = [], [200]

@@ -264,17 +264,25 @@ def cmd_serve(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from .server import ApiKeys, create_app
+    from .server.app import LOOPBACK, allowed_hosts
 
     host, port = serve_address(args.host, args.port)
+    if host not in LOOPBACK:
+        if not args.allow_remote:
+            raise ConfigurationError(
+                f"--host {host} is reachable from other machines: pass --allow-remote"
+                " (and set OPENALGO_DASHBOARD_PASSWORD) to serve beyond this machine")
+        if not os.environ.get("OPENALGO_DASHBOARD_PASSWORD"):
+            raise ConfigurationError("--allow-remote needs OPENALGO_DASHBOARD_PASSWORD: the"
+                                     " dashboard and login pages then ask for it")
     keys = ApiKeys(os.environ, default_home())
     if not keys.configured:
         print("warning: no API key; every /api/v1 call will be refused with 403."
               " Run `openalgo apikey` or set OPENALGO_API_KEY.", file=sys.stderr)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: reachable from other machines", file=sys.stderr)
+    app = create_app(gw, api_keys=keys, hosts=allowed_hosts(os.environ, host))
     out.write(f"openalgo gateway on http://{host}:{port}  (API docs: /docs)\n")
     out.flush()
-    uvicorn.run(create_app(gw, api_keys=keys), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 
 
@@ -389,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", "run the OpenAlgo-compatible REST gateway and dashboard")
     p.add_argument("--host", default=None, help="default: REDIRECT_URL's host, or 127.0.0.1")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="serve on an address other machines can reach (needs"
+                        " OPENALGO_DASHBOARD_PASSWORD)")
     p.add_argument("--port", type=int, default=None, help="default: REDIRECT_URL's port, or 5000")
     p.set_defaults(run=cmd_serve)
 

@@ -27,7 +27,7 @@ from .gateway import Gateway
 from .http import request_meta
 from .models import LoginChallenge
 from .registry import Registry
-from .testing.browser import LoginPageError, submit_login_page
+from .testing.browser import LoginPageError, start_login, submit_login_page
 from .testing.simulator import SimulatorBase
 from .testing.transport import ServerThread, free_port
 from .testing.universe import Listing
@@ -48,7 +48,7 @@ def _login(web: httpx.Client, browser: httpx.Client, harness: Harness) -> str:
     hooks = gateway.client(broker).http.event_hooks["request"]
     hooks.append(record := lambda request: kinds.append(request_meta(request).kind))
     try:
-        response = web.get(f"/{broker}/login")
+        response = start_login(web, broker)
     finally:
         hooks.remove(record)
     where = response.headers.get("location", "")

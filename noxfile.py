@@ -18,6 +18,7 @@ PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("openalgo-*/pypr
 DIST = ROOT / "dist"
 
 OPENALGO_CLIENT = "openalgo==1.0.47"  # OpenAlgo's own client, from PyPI; installs on 3.11
+SCHEMATHESIS = "schemathesis>=4.3,<5"  # the gateway's schema, checked against its answers
 
 nox.options.sessions = ["core", "plugin", "template", "lint", "types", "build", "e2e", "demo"]
 nox.options.reuse_existing_virtualenvs = True
@@ -93,9 +94,10 @@ def types(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def e2e(session: nox.Session) -> None:
-    """Real sockets: OpenAlgo's client, headless Chromium (skipped if absent), the CLI demo."""
+    """Real sockets: OpenAlgo's client, headless Chromium (skipped if absent), the CLI demo;
+    schemathesis over the gateway's OpenAPI schema."""
     session.install("-e", ".[testing,server]", "./plugins/openalgo-angel", OPENALGO_CLIENT,
-                    "playwright>=1.45")
+                    "playwright>=1.45", SCHEMATHESIS)
     session.run("pytest", "tests/e2e", "-m", "e2e", *session.posargs)
 
 

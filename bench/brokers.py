@@ -396,8 +396,8 @@ def _kotak_pandas(files: Mapping[str, bytes]) -> dict[tuple[str, str], str]:
         if segment.endswith("_cm"):
             symbol = df["pSymbolName"]
         else:
-            seconds = pd.to_numeric(df["lExpiryDate"]) + (315513000 if segment == "nse_fo"
-                                                          else 0)
+            seconds = pd.to_numeric(df["lExpiryDate"]) + (
+                315513000 if segment in ("nse_fo", "cde_fo") else 0)
             expiry = pd.to_datetime(seconds, unit="s").dt.strftime("%d%b%y").str.upper()
             strike = (pd.to_numeric(df["dStrikePrice"]) / 100).map(lambda v: f"{v:g}")
             kind = df["pOptionType"].str.replace("XX", "FUT")

@@ -1,24 +1,23 @@
 """The ``openalgo`` command.
 
-Errors print one line (``error: ...``) and exit non-zero: 1 for a failure, 2
-for bad usage, 3 when an order's outcome is unknown. ``.env`` in the working
-directory is loaded first (existing environment variables win).
+Errors print one line (``error: ...``, naming the option for a bad value) and exit
+non-zero: 1 for a failure, 2 for bad usage, 3 when an order's outcome is unknown.
+``.env`` in the working directory is loaded first (existing environment variables win).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__
-from .cli_day import add_day_commands
+from ._format import print_json, table
+from .cli_day import BROKER_HELP, JSON_HELP, PRICETYPES, add_day_commands
 from .config import EnvFileEnviron, env_var, load_env_file, parse_url
 from .errors import (
     ConfigurationError,
@@ -28,37 +27,21 @@ from .errors import (
     ValidationError,
 )
 from .gateway import Gateway, default_home
-from .models import IST, LoginChallenge, Position, Session
+from .models import IST, LoginChallenge, OrderRequest, Position, Session
 
 __all__ = ["main"]
 
-
-def _print_json(data: Any, out: TextIO) -> None:
-    json.dump(data, out, indent=2, default=str)
-    out.write("\n")
-
-
-def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
-    """Plain-text table; numbers right-aligned."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = [all(isinstance(r[i], int | float | Decimal) for r in rows) and bool(rows)
-               for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+PROG = "openalgo"
 
 
 def positions_table(positions: Sequence[Position]) -> str:
+    """The position book, its P&L totalled."""
     if not positions:
         return "(no positions)"
     return table([(p.symbol, p.exchange.value, p.product.value, p.quantity, p.average_price,
                    p.ltp, p.pnl) for p in positions],
-                 ["symbol", "exchange", "product", "quantity", "average_price", "ltp", "pnl"])
+                 ["symbol", "exchange", "product", "quantity", "average_price", "ltp", "pnl"],
+                 totals=["pnl"])
 
 
 class Progress:
@@ -98,7 +81,7 @@ def cmd_brokers(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
                      "exchanges": sorted(info.exchanges) if info else [],
                      "login": info.login_style if info else None})
     if args.json:
-        _print_json(rows, out)
+        print_json(rows, out)
     elif not rows:
         out.write("no broker plugins installed; try `pip install openalgo-angel`\n")
     else:
@@ -180,18 +163,35 @@ def cmd_order(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
              "disclosed_quantity": args.disclosed_quantity, "strategy": args.strategy}
     if args.tag:
         order["tag"] = args.tag
-    receipt = gw.place_order(args.broker, order)
+    placed, _ = gw.validate_order(args.broker, order)
+    receipt = gw.place_order(args.broker, placed)
     if args.json:
-        _print_json({"status": "success", "orderid": receipt.order_id, "tag": receipt.tag}, out)
+        print_json({"status": "success", "orderid": receipt.order_id, "tag": receipt.tag,
+                    "order": placed.model_dump(exclude={"tag"})}, out)
     else:
-        out.write(f"{receipt.order_id}\n")
+        out.write(f"{args.broker}: {describe(placed)}, tag {receipt.tag}\n"
+                  f"order id {receipt.order_id}\n")
     return 0
+
+
+def describe(order: OrderRequest) -> str:
+    """What an order asks for, in a trader's words: ``BUY 10 SBIN (NSE) LIMIT @ 812.50
+    MIS``."""
+    from ._format import number
+
+    price = ""
+    if order.pricetype.value in ("LIMIT", "SL"):
+        price += f" @ {number(order.price)}"
+    if order.pricetype.value in ("SL", "SL-M"):
+        price += f" trigger {number(order.trigger_price)}"
+    return (f"{order.action.value} {order.quantity} {order.symbol} ({order.exchange.value})"
+            f" {order.pricetype.value}{price} {order.product.value}")
 
 
 def cmd_positions(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     positions = gw.fetch_positions(args.broker)
     if args.json:
-        _print_json([p.model_dump(mode="json") for p in positions], out)
+        print_json([p.model_dump(mode="json") for p in positions], out)
     else:
         out.write(positions_table(positions) + "\n")
     return 0
@@ -264,23 +264,36 @@ def cmd_serve(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from .server import ApiKeys, create_app
+    from .server.app import LOOPBACK, allowed_hosts
 
     host, port = serve_address(args.host, args.port)
+    if host not in LOOPBACK:
+        if not args.allow_remote:
+            raise ConfigurationError(
+                f"--host {host} is reachable from other machines: pass --allow-remote"
+                " (and set OPENALGO_DASHBOARD_PASSWORD) to serve beyond this machine")
+        if not os.environ.get("OPENALGO_DASHBOARD_PASSWORD"):
+            raise ConfigurationError("--allow-remote needs OPENALGO_DASHBOARD_PASSWORD: the"
+                                     " dashboard and login pages then ask for it")
     keys = ApiKeys(os.environ, default_home())
     if not keys.configured:
         print("warning: no API key; every /api/v1 call will be refused with 403."
               " Run `openalgo apikey` or set OPENALGO_API_KEY.", file=sys.stderr)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: reachable from other machines", file=sys.stderr)
+    app = create_app(gw, api_keys=keys, hosts=allowed_hosts(os.environ, host))
     out.write(f"openalgo gateway on http://{host}:{port}  (API docs: /docs)\n")
     out.flush()
-    uvicorn.run(create_app(gw, api_keys=keys), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 
 
 def cmd_apikey(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
-    from .server.apikeys import create_api_key
+    """A new key; an existing one is replaced only with ``--replace`` (every client using
+    it stops working)."""
+    from .server.apikeys import HASH_FILE, create_api_key
 
+    if (default_home() / HASH_FILE).exists() and not args.replace:
+        raise ValidationError("an API key already exists; --replace makes a new one (clients"
+                              " using the old key will be refused)", field="replace")
     key = create_api_key(default_home())
     out.write(f"{key}\n")
     print("This key is shown once; only its hash is stored. Send it as `apikey`"
@@ -308,83 +321,116 @@ def cmd_new_plugin(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> str:
+    """OpenAlgo's position rows (the REST reply) as a table, their P&L totalled."""
     if not rows:
         return "(no positions)"
     headers = list(rows[0])
-    return table([[row[h] for h in headers] for row in rows], headers)
+    return table([[row[h] for h in headers] for row in rows], headers,
+                 totals=["pnl"] if "pnl" in headers else ())
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="openalgo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Trade through any installed broker plugin: log in, place and"
+        " manage orders, read the books, serve OpenAlgo's REST API.")
     parser.add_argument("--version", action="version", version=f"openalgo-core {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("brokers", help="list installed broker plugins")
-    p.add_argument("--json", action="store_true")
+    def command(name: str, text: str, **kwargs: Any) -> argparse.ArgumentParser:
+        made: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text,
+                                                       **kwargs)
+        return made
+
+    p = command("brokers", "list installed broker plugins")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_brokers)
 
     for name, run, text in (("login", cmd_login, "log in and store the session"),
                             ("logout", cmd_logout, "forget the stored session")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("broker")
+        p = command(name, text)
+        p.add_argument("broker", help=BROKER_HELP)
         p.set_defaults(run=run)
 
-    p = sub.add_parser("order", help="place one order and print its id")
-    p.add_argument("broker")
-    p.add_argument("--symbol", required=True)
-    p.add_argument("--exchange", required=True)
-    p.add_argument("--action", required=True, type=str.upper, choices=["BUY", "SELL"])
-    p.add_argument("--quantity", required=True)
-    p.add_argument("--pricetype", default="MARKET", type=str.upper,
-                   choices=["MARKET", "LIMIT", "SL", "SL-M"])
-    p.add_argument("--product", default="MIS", type=str.upper, choices=["MIS", "CNC", "NRML"])
-    p.add_argument("--price", default="0")
-    p.add_argument("--trigger-price", default="0")
-    p.add_argument("--disclosed-quantity", default="0")
-    p.add_argument("--strategy", default="cli")
-    p.add_argument("--tag", default=None, help="your own unique order tag")
-    p.add_argument("--json", action="store_true")
+    p = command("order", "place one order; print what was placed and its order id")
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("--symbol", required=True, help="OpenAlgo's symbol (SBIN, NIFTY30DEC26FUT)")
+    p.add_argument("--exchange", required=True, help="NSE, BSE, NFO, BFO, MCX, CDS ...")
+    p.add_argument("--action", required=True, type=str.upper, choices=["BUY", "SELL"],
+                   help="buy or sell")
+    p.add_argument("--quantity", required=True, help="in units (a lot's multiple on F&O)")
+    p.add_argument("--pricetype", default="MARKET", type=str.upper, choices=PRICETYPES,
+                   help="the order type (default MARKET)")
+    p.add_argument("--product", default="MIS", type=str.upper, choices=["MIS", "CNC", "NRML"],
+                   help="intraday MIS (default), delivery CNC, or carry-forward NRML")
+    p.add_argument("--price", default="0", help="the limit price (LIMIT and SL)")
+    p.add_argument("--trigger-price", default="0", help="the stop trigger (SL and SL-M)")
+    p.add_argument("--disclosed-quantity", default="0",
+                   help="the quantity shown to the market (default 0: all)")
+    p.add_argument("--strategy", default="cli", help="a strategy name kept with the order")
+    p.add_argument("--tag", default=None,
+                   help="your own unique order tag: placing the same tag again never sends"
+                        " a second order (default: a new tag)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_order)
 
-    p = sub.add_parser("positions", help="show the position book")
-    p.add_argument("broker")
-    p.add_argument("--json", action="store_true")
+    p = command("positions", "show the position book, its P&L totalled")
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_positions)
 
     add_day_commands(sub)
 
-    p = sub.add_parser("instruments", help="download (once a day) and search the master contract")
-    p.add_argument("broker")
-    p.add_argument("--search", default=None)
-    p.add_argument("--limit", type=int, default=20)
+    p = command("instruments", "download (once a day) and search the master contract")
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("--search", default=None, help="list the instruments matching this text")
+    p.add_argument("--limit", type=int, default=20, help="at most this many matches (20)")
     p.add_argument("--refresh", action="store_true", help="download even if cached today")
     p.set_defaults(run=cmd_instruments)
 
-    p = sub.add_parser("sim", help="serve a broker's simulator until interrupted")
-    p.add_argument("broker")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0)
+    p = command("sim", "serve a broker's simulator until interrupted")
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
     p.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this PEM certificate")
     p.add_argument("--ssl-keyfile", default=None, help="... and this PEM private key")
     p.set_defaults(run=cmd_sim)
 
-    p = sub.add_parser("serve", help="run the OpenAlgo-compatible REST gateway and dashboard")
+    p = command("serve", "run the OpenAlgo-compatible REST gateway and dashboard")
     p.add_argument("--host", default=None, help="default: REDIRECT_URL's host, or 127.0.0.1")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="serve on an address other machines can reach (needs"
+                        " OPENALGO_DASHBOARD_PASSWORD)")
     p.add_argument("--port", type=int, default=None, help="default: REDIRECT_URL's port, or 5000")
     p.set_defaults(run=cmd_serve)
 
-    p = sub.add_parser("apikey", help="create the gateway's API key (printed once)")
+    p = command("apikey", "create the gateway's API key (printed once)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the existing key (clients using it will be refused)")
     p.set_defaults(run=cmd_apikey)
 
-    p = sub.add_parser("demo", help="every installed broker, end to end, on local simulators")
+    p = command("demo", "every installed broker, end to end, on local simulators")
     p.set_defaults(run=cmd_demo)
 
-    p = sub.add_parser("new-plugin", help="write a new broker package (on the kit, with a"
-                                          " simulator) that passes conformance as it is")
+    p = command("new-plugin", "write a new broker package (on the kit, with a simulator) that"
+                              " passes conformance as it is")
     p.add_argument("broker", help="the broker id: lower-case letters, digits and _")
     p.add_argument("--directory", default=".", help="where to write openalgo-<broker>/")
     p.set_defaults(run=None, write=cmd_new_plugin)
     return parser
+
+
+def _flag_error(exc: ValidationError, argv: Sequence[str]) -> str:
+    """``exc``'s message naming the command-line option behind its field
+    (``trigger_price: ...`` -> ``--trigger-price: ...``) when one was given."""
+    text = str(exc)
+    if exc.field is None:
+        return text
+    flag = "--" + exc.field.replace("_", "-")
+    if not any(arg == flag or arg.startswith(flag + "=") for arg in argv):
+        return text
+    if text.startswith(f"{exc.field}:"):
+        return flag + text[len(exc.field):]
+    return f"{flag}: {text}"
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
@@ -392,6 +438,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     """Run the CLI; returns the exit status."""
     out = out or sys.stdout
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         if args.run is None:  # needs no gateway, settings or credentials
@@ -403,7 +450,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         code: int = args.run(gw, args, out)
         return code
     except ValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_flag_error(exc, argv)}", file=sys.stderr)
         return 2
     except LoginRequiredError as exc:
         print(f"error: {exc}; run `openalgo login {exc.broker}`", file=sys.stderr)

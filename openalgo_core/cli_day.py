@@ -1,20 +1,21 @@
 """The CLI for the rest of a trader's day: books, cancel, modify, funds, the journal.
 
-``openalgo orderbook|trades|funds|holdings BROKER``, ``openalgo status BROKER ID``,
+``openalgo orders|trades|funds|holdings BROKER``, ``openalgo status BROKER ID``,
 ``openalgo cancel BROKER ID|--all``, ``openalgo modify BROKER ID [--price ...]``,
 ``openalgo journal [BROKER] [--unresolved]`` and ``openalgo reconcile [BROKER]``. Every
-command takes ``--json``; tables print OpenAlgo's field names.
+command takes ``--json``; tables print OpenAlgo's field names, numbers as
+:func:`openalgo_core._format.number` does, P&L and values totalled.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from pydantic import BaseModel
 
+from ._format import print_json, table
 from .gateway import Gateway
 from .journal import Entry
 from .models import IST, Order, OrderReceipt
@@ -22,21 +23,15 @@ from .models import IST, Order, OrderReceipt
 __all__ = ["add_day_commands"]
 
 
-def _json(data: Any, out: TextIO) -> None:
-    json.dump(data, out, indent=2, default=str)
-    out.write("\n")
-
-
 def _rows(models: Sequence[BaseModel], fields: Sequence[str], out: TextIO, *, json_out: bool,
-          empty: str) -> int:
-    from .cli import table
-
+          empty: str, totals: Sequence[str] = ()) -> int:
     if json_out:
-        _json([m.model_dump(mode="json", exclude={"raw"}) for m in models], out)
+        print_json([m.model_dump(exclude={"raw"}) for m in models], out)
     elif not models:
         out.write(f"({empty})\n")
     else:
-        out.write(table([[_cell(getattr(m, f)) for f in fields] for m in models], fields) + "\n")
+        out.write(table([[_cell(getattr(m, f)) for f in fields] for m in models], fields,
+                        totals=totals) + "\n")
     return 0
 
 
@@ -67,7 +62,7 @@ def cmd_trades(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return _rows(gw.fetch_trade_book(args.broker),
                  ("trade_id", "order_id", "symbol", "exchange", "action", "product", "quantity",
                   "average_price", "trade_value", "timestamp"),
-                 out, json_out=args.json, empty="no trades today")
+                 out, json_out=args.json, empty="no trades today", totals=["trade_value"])
 
 
 def cmd_funds(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
@@ -79,12 +74,13 @@ def cmd_funds(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
 def cmd_holdings(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return _rows(gw.fetch_holdings(args.broker),
                  ("symbol", "exchange", "quantity", "average_price", "ltp", "pnl",
-                  "pnl_percent"), out, json_out=args.json, empty="no holdings")
+                  "pnl_percent"), out, json_out=args.json, empty="no holdings",
+                 totals=["pnl"])
 
 
 def _receipts(receipts: Sequence[OrderReceipt], out: TextIO, json_out: bool) -> int:
     if json_out:
-        _json([{"status": "success", "orderid": r.order_id} for r in receipts], out)
+        print_json([{"status": "success", "orderid": r.order_id} for r in receipts], out)
     else:
         out.write("".join(f"{r.order_id}\n" for r in receipts) or "(no open orders)\n")
     return 0
@@ -114,10 +110,8 @@ def _entry_row(entry: Entry) -> list[Any]:
 
 
 def _entries(entries: Sequence[Entry], out: TextIO, json_out: bool, empty: str) -> int:
-    from .cli import table
-
     if json_out:
-        _json([{"tag": e.tag, "broker": e.broker, "state": e.state.value,
+        print_json([{"tag": e.tag, "broker": e.broker, "state": e.state.value,
                 "orderid": e.order_id, "reason": e.reason, "code": e.code,
                 "attempts": e.attempts, "order": e.order, "created_at": e.created_at,
                 "updated_at": e.updated_at} for e in entries], out)
@@ -142,50 +136,59 @@ def cmd_reconcile(gw: Gateway, args: argparse.Namespace, out: TextIO) -> int:
     return 3 if left else 0
 
 
+BROKER_HELP = "the broker's id, as openalgo brokers lists it (angel, kotak ...)"
+JSON_HELP = "print JSON instead of a table"
+PRICETYPES = ["MARKET", "LIMIT", "SL", "SL-M"]
+
+
 def add_day_commands(sub: Any) -> None:
     """Add the day's commands to the ``openalgo`` sub-parsers ``sub``."""
-    for name, run, text in (("orderbook", cmd_orderbook, "show every order of the day"),
-                            ("trades", cmd_trades, "show the day's fills"),
-                            ("funds", cmd_funds, "show available cash, margin used and P&L"),
-                            ("holdings", cmd_holdings, "show the long-term holdings")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("broker")
-        p.add_argument("--json", action="store_true")
+    for name, aliases, run, text in (
+            ("orders", ["orderbook"], cmd_orderbook, "show every order of the day"),
+            ("trades", [], cmd_trades, "show the day's fills, their value totalled"),
+            ("funds", [], cmd_funds, "show available cash, margin used and P&L"),
+            ("holdings", [], cmd_holdings, "show the long-term holdings, their P&L totalled")):
+        p = sub.add_parser(name, aliases=aliases, help=text, description=text)
+        p.add_argument("broker", help=BROKER_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
         p.set_defaults(run=run)
 
-    p = sub.add_parser("status", help="show one order")
-    p.add_argument("broker")
-    p.add_argument("order_id")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("status", help="show one order", description="show one order")
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("order_id", help="the broker's order id")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_status)
 
-    p = sub.add_parser("cancel", help="cancel an open order (or --all of them)")
-    p.add_argument("broker")
-    p.add_argument("order_id", nargs="?")
+    text = "cancel an open order (or --all of them)"
+    p = sub.add_parser("cancel", help=text, description=text)
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("order_id", nargs="?", help="the broker's order id")
     p.add_argument("--all", action="store_true", help="cancel every open order")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_cancel)
 
-    p = sub.add_parser("modify", help="change an open order (what is not given stays)")
-    p.add_argument("broker")
-    p.add_argument("order_id")
-    p.add_argument("--quantity", default=None)
-    p.add_argument("--price", default=None)
-    p.add_argument("--trigger-price", default=None)
-    p.add_argument("--pricetype", default=None, type=str.upper,
-                   choices=["MARKET", "LIMIT", "SL", "SL-M"])
-    p.add_argument("--json", action="store_true")
+    text = "change an open order (what is not given stays)"
+    p = sub.add_parser("modify", help=text, description=text)
+    p.add_argument("broker", help=BROKER_HELP)
+    p.add_argument("order_id", help="the broker's order id")
+    p.add_argument("--quantity", default=None, help="the new quantity (units)")
+    p.add_argument("--price", default=None, help="the new limit price")
+    p.add_argument("--trigger-price", default=None, help="the new stop trigger price")
+    p.add_argument("--pricetype", default=None, type=str.upper, choices=PRICETYPES,
+                   help="the new order type")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_modify)
 
-    p = sub.add_parser("journal", help="today's journaled orders: tags, ids, outcomes")
-    p.add_argument("broker", nargs="?")
+    text = "today's journaled orders: tags, ids, outcomes"
+    p = sub.add_parser("journal", help=text, description=text)
+    p.add_argument("broker", nargs="?", help="only this broker's orders (default: every broker)")
     p.add_argument("--unresolved", action="store_true",
                    help="every order still sent or unknown, of any day")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_journal)
 
-    p = sub.add_parser("reconcile", help="settle unresolved journaled orders from the order"
-                                         " book (exit 3 if some stay unresolved)")
-    p.add_argument("broker", nargs="?")
-    p.add_argument("--json", action="store_true")
+    text = "settle unresolved journaled orders from the order book (exit 3 if some stay unresolved)"
+    p = sub.add_parser("reconcile", help=text, description=text)
+    p.add_argument("broker", nargs="?", help="only this broker's orders (default: every broker)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=cmd_reconcile)

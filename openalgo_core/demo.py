@@ -21,12 +21,13 @@ from typing import Any, TextIO
 
 import httpx
 
+from ._format import number
 from .errors import OpenAlgoError
 from .gateway import Gateway
 from .http import request_meta
 from .models import LoginChallenge
 from .registry import Registry
-from .testing.browser import LoginPageError, submit_login_page
+from .testing.browser import LoginPageError, start_login, submit_login_page
 from .testing.simulator import SimulatorBase
 from .testing.transport import ServerThread, free_port
 from .testing.universe import Listing
@@ -47,7 +48,7 @@ def _login(web: httpx.Client, browser: httpx.Client, harness: Harness) -> str:
     hooks = gateway.client(broker).http.event_hooks["request"]
     hooks.append(record := lambda request: kinds.append(request_meta(request).kind))
     try:
-        response = web.get(f"/{broker}/login")
+        response = start_login(web, broker)
     finally:
         hooks.remove(record)
     where = response.headers.get("location", "")
@@ -130,7 +131,7 @@ def _demo_broker(web: httpx.Client, browser: httpx.Client, harness: Harness, api
     out.write(f"[{broker}] logged in {how}\n")
     listing = _pick(sim)
     base = {**key, "symbol": listing.symbol, "exchange": listing.exchange, "product": "MIS"}
-    limit_price = str(listing.price - listing.tick_size * 20)
+    limit_price = number(listing.price - listing.tick_size * 20)
     steps = [
         ("market BUY 10", {**base, "action": "BUY", "quantity": 10}),
         ("limit BUY 5 @ " + limit_price, {**base, "action": "BUY", "quantity": 5,
@@ -174,16 +175,18 @@ def _rest_of_the_day(harness: Harness, listing: Listing, out: TextIO) -> None:
         raise RuntimeError(f"expected the one resting limit order, the book has {resting}")
     limit = resting[0]
     say(f"order book: {len(gw.fetch_order_book(broker))} orders; {limit.order_id} is"
-        f" {limit.status} {limit.action} {limit.quantity} @ {limit.price} (tag {limit.tag})")
+        f" {limit.status} {limit.action} {limit.quantity} @ {number(limit.price)}"
+        f" (tag {limit.tag})")
     lower = limit.price - listing.tick_size * 10
     gw.modify_order(broker, limit.order_id, quantity=limit.quantity + 1, price=lower)
-    say(f"modified {limit.order_id}: {limit.quantity + 1} @ {lower}")
+    say(f"modified {limit.order_id}: {limit.quantity + 1} @ {number(lower)}")
     sim.move(listing.token, lower - listing.tick_size)
     filled = gw.fetch_order(broker, limit.order_id)
     if filled.status != "complete":
-        raise RuntimeError(f"the market moved through {lower} but the order is {filled.status}")
-    say(f"the market fell to {lower - listing.tick_size}: {limit.order_id} is complete,"
-        f" {filled.filled_quantity} @ {filled.average_price}")
+        raise RuntimeError(f"the market moved through {number(lower)} but the order is"
+                           f" {filled.status}")
+    say(f"the market fell to {number(lower - listing.tick_size)}: {limit.order_id} is"
+        f" complete, {filled.filled_quantity} @ {number(filled.average_price)}")
     market = sim.price(listing.token)
     stop = gw.place_order(broker, {"symbol": listing.symbol, "exchange": listing.exchange,
                                    "action": "SELL", "quantity": 1, "product": "MIS",
@@ -194,13 +197,14 @@ def _rest_of_the_day(harness: Harness, listing: Listing, out: TextIO) -> None:
         f" {gw.fetch_order(broker, stop.order_id).status}")
     trades = gw.fetch_trade_book(broker)
     funds = gw.fetch_funds(broker)
-    say(f"{len(trades)} trades; funds: available {funds.available_cash}, margin used"
-        f" {funds.used_margin}, realised {funds.realised_pnl}, unrealised"
-        f" {funds.unrealised_pnl}")
+    say(f"{len(trades)} trades; funds: available {number(funds.available_cash)}, margin"
+        f" used {number(funds.used_margin)}, realised {number(funds.realised_pnl)},"
+        f" unrealised {number(funds.unrealised_pnl)}")
     try:
         holdings = gw.fetch_holdings(broker)
-        say("holdings: " + (", ".join(f"{h.symbol} {h.quantity} ({h.pnl_percent:+}%)"
-                                      for h in holdings) or "none"))
+        say("holdings: " + (", ".join(
+            f"{h.symbol} {h.quantity} ({'+' if h.pnl_percent >= 0 else ''}"
+            f"{number(h.pnl_percent)}%)" for h in holdings) or "none"))
     except OpenAlgoError as exc:  # a broker without holdings says so
         say(f"holdings: {exc}")
     journal = gw.journal_entries(broker)

@@ -70,6 +70,10 @@ from .sessions import SessionStore, SQLiteSessionStore
 __all__ = ["Gateway", "SettlePolicy", "default_home"]
 
 CHALLENGE_TTL = dt.timedelta(minutes=15)
+#: pending logins kept per broker (the oldest is dropped): starting logins costs memory
+MAX_PENDING_LOGINS = 8
+#: wrong codes one pending login takes before it is withdrawn
+LOGIN_ATTEMPTS = 5
 log = logging.getLogger("openalgo.gateway")
 _T = TypeVar("_T")
 #: Failures of a master-contract download that keep the last master (the broker's fault,
@@ -176,6 +180,7 @@ class Gateway:
         self._indexes: dict[str, tuple[dt.date, InstrumentIndex]] = {}
         self._index_locks: dict[str, threading.Lock] = {}
         self._challenges: dict[str, tuple[LoginChallenge, dt.datetime]] = {}
+        self._attempts: dict[str, int] = {}
         self._home = home
         self._journal = journal
         self.settle_policy = settle or SettlePolicy()
@@ -267,7 +272,12 @@ class Gateway:
                                     if now - t < CHALLENGE_TTL and not (
                                         result.kind == "url" and c.kind == "url"
                                         and c.broker == broker)}
+                mine = [s for s, (c, _) in self._challenges.items() if c.broker == broker]
+                for state in mine[:max(0, len(mine) - MAX_PENDING_LOGINS + 1)]:
+                    del self._challenges[state]  # oldest first (insertion order)
                 self._challenges[result.state] = (result, now)
+                self._attempts = {s: n for s, n in self._attempts.items()
+                                  if s in self._challenges}
             return result
         raise PluginContractError(broker, "authenticate returned neither a Session nor a"
                                           f" LoginChallenge but {type(result).__name__}")
@@ -304,10 +314,11 @@ class Gateway:
 
     def handle_callback(self, broker: str, params: Mapping[str, str]) -> Session:
         """Complete a login. ``params["state"]`` must be a state this gateway issued
-        for ``broker``; each state is accepted once. A callback without a state (a broker
+        for ``broker``; each state logs in once. A callback without a state (a broker
         whose login page redirects back without echoing ours, like ICICI's) completes
         this broker's one pending redirect login, if any: issued by this gateway within
-        15 minutes, and used once.
+        15 minutes, and used once. A login the broker refuses (a mistyped code) stays
+        pending for another try, :data:`LOGIN_ATTEMPTS` tries in all.
 
         Raises:
             AuthenticationError: unknown, expired or replayed state, or the broker refused.
@@ -319,10 +330,19 @@ class Gateway:
                 raise AuthenticationError(
                     "login callback refused: unknown, expired or already used state",
                     broker=broker)
-            del self._challenges[state]
-        session = self._call(broker, "handle_callback",
-                             credentials=self.credentials(broker, reload=True),
-                             client=self.client(broker), challenge=challenge, params=params)
+            issued = self._challenges.pop(state)[1]  # one try at a time
+            tries = self._attempts.pop(state, 0) + 1
+        try:
+            session = self._call(broker, "handle_callback",
+                                 credentials=self.credentials(broker, reload=True),
+                                 client=self.client(broker), challenge=challenge,
+                                 params=params)
+        except AuthenticationError:
+            if tries < LOGIN_ATTEMPTS:
+                with self._lock:
+                    self._challenges[state] = (challenge, issued)
+                    self._attempts[state] = tries
+            raise
         if not isinstance(session, Session):
             raise PluginContractError(broker, "handle_callback returned no Session but"
                                               f" {type(session).__name__}")

@@ -58,6 +58,15 @@ def to_decimal(value: Any, field: str = "value") -> Decimal:
     return result
 
 
+#: order numbers (quantities, prices) are below 10**12: checked on the exponent, before
+#: anything converts them (``"1e300000"`` must not become a 300,001-digit int)
+_MAX_DIGITS = 12
+
+
+def _too_big(number: Decimal) -> bool:
+    return bool(number) and number.adjusted() >= _MAX_DIGITS
+
+
 def _whole_number(field: str, value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{field}: must be a whole number")
@@ -65,6 +74,8 @@ def _whole_number(field: str, value: Any) -> int:
         number = to_decimal(value)
     except ValidationError:
         raise ValueError(f"{field}: must be a whole number") from None
+    if _too_big(number):
+        raise ValueError(f"{field}: must be below 10**{_MAX_DIGITS}")
     if number != number.to_integral_value():
         raise ValueError(f"{field}: must be a whole number, got {value}")
     return int(number)
@@ -74,6 +85,8 @@ def _money(field: str, value: Any) -> Decimal:
     number = to_decimal(value, field)
     if number < 0:
         raise ValueError(f"{field}: must be >= 0")
+    if _too_big(number):
+        raise ValueError(f"{field}: must be below 10**{_MAX_DIGITS}")
     return number
 
 
@@ -152,6 +165,8 @@ class OrderRequest(BaseModel):
         p, t = self.price, self.trigger_price
         if self.quantity <= 0:
             raise ValueError(f"quantity: must be > 0, got {self.quantity}")
+        if self.quantity >= 10**_MAX_DIGITS:
+            raise ValueError(f"quantity: must be below 10**{_MAX_DIGITS}")
         if self.exchange in INDEX_EXCHANGES:
             raise ValueError(f"exchange: {self.exchange} is an index exchange and takes no orders")
         if self.product is Product.CNC and self.exchange not in CASH_EXCHANGES:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pyotp
 import pytest
 
 from openalgo_core import Gateway
+from openalgo_core.server import ApiKeys, create_app
+from openalgo_core.server.apikeys import KeyRateLimiter
+from openalgo_core.testing import InProcessTransport
 from openalgo_core.testing.wiring import Harness, wire
 from tests.fakebroker import plugin as fake_plugin
 from tests.fakebroker.simulator import FakeSimulator
@@ -44,3 +49,41 @@ def sleeps(fake_harness: Harness) -> list[float]:
 @pytest.fixture
 def gateway(fake_harness: Harness) -> Gateway:
     return fake_harness.gateway
+
+
+# -- the REST gateway over the fake broker, in-process ---------------------------------
+KEY = "k" * 64
+ORDER = {"apikey": KEY, "strategy": "t", "symbol": "SBIN", "exchange": "NSE", "action": "BUY",
+         "quantity": "2", "pricetype": "MARKET", "product": "MIS"}
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def web(gateway: Gateway, fake_env: dict[str, str], clock: Clock) -> Iterator[httpx.Client]:
+    env = {**fake_env, "OPENALGO_API_KEY": KEY, "OPENALGO_BROKER": "fake"}
+    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, Path("/nonexistent")),
+                     order_limiter=KeyRateLimiter(10, clock=clock))
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+@pytest.fixture
+def logged_in(gateway: Gateway) -> Gateway:
+    gateway.authenticate("fake")
+    return gateway
+
+
+def post(web: httpx.Client, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = web.post(f"/api/v1/{path}", json=body)
+    return response.status_code, response.json()

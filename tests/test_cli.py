@@ -1,9 +1,11 @@
 """The `openalgo` command against the fake broker."""
 
+import argparse
 import io
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,13 @@ def run(gateway: Gateway, *argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def placed_id(text: str) -> str:
+    """The order id ``openalgo order`` printed on its last line."""
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("order id "), text
+    return last.removeprefix("order id ")
+
+
 def test_brokers_json(gateway: Gateway) -> None:
     code, text = run(gateway, "brokers", "--json")
     (row,) = json.loads(text)
@@ -36,17 +45,19 @@ def test_login_order_positions(gateway: Gateway) -> None:
     assert code == 0 and "logged in to fake as C42" in text and "IST" in text
     code, text = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
                      "--action", "buy", "--quantity", "5")
-    assert code == 0 and text.strip().startswith("F")
+    assert code == 0 and placed_id(text).startswith("F")
+    assert text.startswith("fake: BUY 5 SBIN (NSE) MARKET MIS, tag ")
     code, text = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
                      "--action", "SELL", "--quantity", "2", "--pricetype", "LIMIT",
                      "--price", "1", "--json")
     assert json.loads(text)["status"] == "success"
     code, text = run(gateway, "positions", "fake")
     assert code == 0
-    header, _rule, row = text.strip().splitlines()
+    header, _rule, row = text.strip().splitlines()  # one row: no total
     assert header.split() == ["symbol", "exchange", "product", "quantity", "average_price",
                               "ltp", "pnl"]
     assert row.split()[:4] == ["SBIN", "NSE", "MIS", "3"]
+    assert all(len(cell.partition(".")[2]) >= 2 for cell in row.split()[4:])
     code, text = run(gateway, "positions", "fake", "--json")
     assert json.loads(text)[0]["quantity"] == 3
 
@@ -278,14 +289,15 @@ def test_the_rest_of_the_day(gateway: Gateway, fake_sim: FakeSimulator) -> None:
     code, resting = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
                         "--action", "BUY", "--quantity", "2", "--pricetype", "LIMIT",
                         "--price", below, "--tag", "clitag1")
-    resting = resting.strip()
-    code, text = run(gateway, "orderbook", "fake")
+    resting = placed_id(resting)
+    code, text = run(gateway, "orders", "fake")
     assert code == 0 and resting in text and "clitag1" in text and " open " in text
     code, text = run(gateway, "modify", "fake", resting, "--quantity", "3")
     assert code == 0 and text.strip() == resting
     code, text = run(gateway, "status", "fake", resting, "--json")
     (order,) = json.loads(text)
-    assert (order["quantity"], order["status"], order["price"]) == (3, "open", below)
+    assert (order["quantity"], order["status"], order["price"]) == (
+        3, "open", f"{market - 10:.2f}")
     code, text = run(gateway, "cancel", "fake", resting)
     assert code == 0 and text.strip() == resting
     code, text = run(gateway, "cancel", "fake", resting)  # not open any more: nothing sent
@@ -334,3 +346,94 @@ def test_login_can_have_a_sent_code_sent_again(monkeypatch: pytest.MonkeyPatch,
         assert code == 0 and "type resend for a new code" in text
         assert "logged in to fakeotp" in text
         assert len(harness.sim.sent_otps) == 2 and typed == ["resend", harness.sim.sent_otps[1]]
+
+
+def test_the_order_command_echoes_what_it_placed(gateway: Gateway) -> None:
+    run(gateway, "login", "fake")
+    code, text = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
+                     "--action", "sell", "--quantity", "2", "--pricetype", "SL",
+                     "--price", "99.5", "--trigger-price", "100", "--product", "CNC",
+                     "--tag", "echo1")
+    assert code == 0
+    assert text.splitlines()[0] == ("fake: SELL 2 SBIN (NSE) SL @ 99.50 trigger 100.00 CNC,"
+                                    " tag echo1")
+    code, text = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
+                     "--action", "BUY", "--quantity", "1", "--tag", "echo2", "--json")
+    placed = json.loads(text)
+    assert (placed["tag"], placed["order"]["symbol"], placed["order"]["quantity"],
+            placed["order"]["pricetype"], placed["order"]["price"]) == (
+        "echo2", "SBIN", 1, "MARKET", "0.00")
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["--pricetype", "SL", "--price", "10", "--trigger-price", "abc"], "--trigger-price"),
+    (["--price", "12.3.4", "--pricetype", "LIMIT"], "--price"),
+    (["--disclosed-quantity", "1.5"], "--disclosed-quantity"),
+])
+def test_a_bad_value_names_the_option_not_the_field(
+        gateway: Gateway, capsys: pytest.CaptureFixture[str], argv: list[str],
+        flag: str) -> None:
+    run(gateway, "login", "fake")
+    capsys.readouterr()
+    code, _ = run(gateway, "order", "fake", "--symbol", "SBIN", "--exchange", "NSE",
+                  "--action", "BUY", "--quantity", "1", *argv)
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith(f"error: {flag}: "), error
+    assert " " + flag.removeprefix("--").replace("-", "_") + ":" not in error
+
+
+def test_every_command_and_option_has_help_without_markup() -> None:
+    from openalgo_core.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    seen = set()
+    for name, sub in commands.choices.items():
+        if id(sub) in seen:  # an alias
+            continue
+        seen.add(id(sub))
+        assert sub.description and "`" not in sub.description, name
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"openalgo {name} {action.dest} has no help"
+            assert "``" not in action.help and ":class:" not in action.help, action.help
+    assert parser.description and "``" not in parser.description
+    assert {"orders", "orderbook", "trades", "cancel", "modify", "funds", "holdings",
+            "journal"} <= set(commands.choices)
+
+
+def test_apikey_never_replaces_a_key_silently(gateway: Gateway, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from openalgo_core.server.apikeys import HASH_FILE
+
+    monkeypatch.setenv("OPENALGO_HOME", str(tmp_path / "home"))
+
+    _, first = run(gateway, "apikey")
+    stored = (tmp_path / "home" / HASH_FILE).read_bytes()
+    code, text = run(gateway, "apikey")
+    assert code == 2 and text == "" and "--replace" in capsys.readouterr().err
+    assert (tmp_path / "home" / HASH_FILE).read_bytes() == stored
+    code, second = run(gateway, "apikey", "--replace")
+    assert code == 0 and second != first
+    assert (tmp_path / "home" / HASH_FILE).read_bytes() != stored
+
+
+def test_numbers_print_one_way_and_pnl_is_totalled(gateway: Gateway) -> None:
+    """Two positions: every price with two decimals, a total row summing the P&L; the
+    JSON carries the same text."""
+    run(gateway, "login", "fake")
+    for symbol in ("SBIN", "INFY"):
+        run(gateway, "order", "fake", "--symbol", symbol, "--exchange", "NSE", "--action",
+            "BUY", "--quantity", "3")
+    code, text = run(gateway, "positions", "fake")
+    lines = text.strip().splitlines()
+    assert code == 0 and len(lines) == 6 and lines[-1].split()[0] == "total"
+    pnls = [Decimal(line.split()[-1]) for line in lines[2:4]]
+    assert Decimal(lines[-1].split()[-1]) == sum(pnls)
+    assert all(len(line.split()[-1].partition(".")[2]) == 2
+               for line in [*lines[2:4], lines[-1]])
+    _, text = run(gateway, "positions", "fake", "--json")
+    for row, line in zip(json.loads(text), lines[2:4], strict=True):
+        assert row["pnl"] == line.split()[-1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,46 +21,11 @@ from openalgo_core import (
     totp_now,
 )
 from openalgo_core.server import ApiKeys, create_api_key, create_app, default_broker
-from openalgo_core.server.apikeys import KeyRateLimiter
 from openalgo_core.testing import InProcessTransport
+from openalgo_core.testing.browser import start_login
+from tests.conftest import KEY, ORDER, Clock, post
 from tests.fakebroker.asking import AskingBroker
 from tests.fakebroker.simulator import FakeSimulator
-
-KEY = "k" * 64
-ORDER = {"apikey": KEY, "strategy": "t", "symbol": "SBIN", "exchange": "NSE", "action": "BUY",
-         "quantity": "2", "pricetype": "MARKET", "product": "MIS"}
-
-
-class Clock:
-    now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def web(gateway: Gateway, fake_env: dict[str, str], clock: Clock) -> Iterator[httpx.Client]:
-    env = {**fake_env, "OPENALGO_API_KEY": KEY, "OPENALGO_BROKER": "fake"}
-    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, Path("/nonexistent")),
-                     order_limiter=KeyRateLimiter(10, clock=clock))
-    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as client:
-        yield client
-
-
-@pytest.fixture
-def logged_in(gateway: Gateway) -> Gateway:
-    gateway.authenticate("fake")
-    return gateway
-
-
-def post(web: httpx.Client, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = web.post(f"/api/v1/{path}", json=body)
-    return response.status_code, response.json()
 
 
 def test_ping(web: httpx.Client) -> None:
@@ -218,7 +182,7 @@ def test_default_broker(gateway: Gateway) -> None:
 
 
 def test_totp_login_redirects_to_dashboard(web: httpx.Client, gateway: Gateway) -> None:
-    response = web.get("/fake/login")
+    response = start_login(web, "fake")
     assert response.status_code == 303 and response.headers["location"] == "/?loggedin=fake"
     assert gateway.session("fake").user_id == "C42"
 
@@ -226,7 +190,7 @@ def test_totp_login_redirects_to_dashboard(web: httpx.Client, gateway: Gateway) 
 def test_code_login_through_the_form_and_replay_refused(
         web: httpx.Client, gateway: Gateway, fake_env: dict[str, str]) -> None:
     secret = fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")
-    form = web.get("/fake/login")
+    form = start_login(web, "fake")
     assert form.status_code == 200 and 'name="code"' in form.text
     state = form.text.split('name="state" value="')[1].split('"')[0]
     forged = web.post("/fake/callback", data={"state": "forged", "code": totp_now(secret)})
@@ -239,7 +203,7 @@ def test_code_login_through_the_form_and_replay_refused(
 
 def test_dashboard(web: httpx.Client, gateway: Gateway) -> None:
     page = web.get("/").text
-    assert "Fake Broker" in page and 'href="/fake/login"' in page and "Not logged in" in page
+    assert "Fake Broker" in page and 'action="/fake/login"' in page and "Not logged in" in page
     gateway.authenticate("fake")
     gateway.place_order("fake", {k: v for k, v in ORDER.items() if k != "apikey"})
     page = web.get("/").text
@@ -261,7 +225,7 @@ def test_redirect_style_login_sends_the_browser_to_the_broker(
     challenge = LoginChallenge(broker="fake", kind="url", prompt="Log in at the broker",
                                url="https://broker.example/login?state=s1", state="s1")
     monkeypatch.setattr(gateway, "authenticate", lambda broker: challenge)
-    response = web.get("/fake/login")
+    response = start_login(web, "fake")
     assert response.status_code == 303
     assert response.headers["location"] == "https://broker.example/login?state=s1"
 
@@ -284,8 +248,8 @@ def test_the_login_form_asks_for_every_field(fake_env: dict[str, str], tmp_path:
                       cache_dir=tmp_path)
     env = {**fake_env, "OPENALGO_API_KEY": KEY}
     app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
-    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
-        form = web.get("/fake/login").text
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
+        form = start_login(web, "fake").text
         inputs = re.findall(r'<label>([^<]+)<br>\s*<input name="(\w+)"[^>]* type="(\w+)"', form)
         assert inputs == [("Client ID", "client_id", "text"), ("PIN", "pin", "password"),
                           ("Code", "code", "text")]
@@ -314,7 +278,7 @@ def test_bad_rate_limit_settings_name_the_variable(gateway: Gateway, tmp_path: P
 def test_rate_limit_settings_are_used(gateway: Gateway, tmp_path: Path) -> None:
     env = {"OPENALGO_API_KEY": KEY, "OPENALGO_BROKER": "fake", "OPENALGO_API_RATE_LIMIT": " 2 "}
     app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
-    with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
         assert [post(web, "ping", {"apikey": KEY})[0] for _ in range(3)] == [200, 200, 429]
 
 
@@ -352,8 +316,8 @@ def test_a_sent_code_can_be_sent_again_from_the_login_page(tmp_path: Path) -> No
     with wire(fakeotp, home=tmp_path / "home") as harness:
         app = create_app(harness.gateway, environ={"OPENALGO_API_KEY": KEY},
                          api_keys=ApiKeys({"OPENALGO_API_KEY": KEY}, Path("/nonexistent")))
-        with httpx.Client(transport=InProcessTransport(app), base_url="http://gw") as web:
-            page = web.get("/fakeotp/login")
+        with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
+            page = start_login(web, "fakeotp")
             assert "Send a new code" in page.text
             first = re.search(r'name="state" value="([^"]+)"', page.text)
             assert first is not None

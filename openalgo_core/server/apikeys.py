@@ -92,23 +92,38 @@ def _read_digest(path: Path) -> bytes:
 
 
 class KeyRateLimiter:
-    """At most ``limit`` calls per rolling second per key; returns seconds to wait."""
+    """At most ``limit`` calls per rolling ``window`` seconds per key; returns seconds to
+    wait."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic, *,
+                 window: float = 1.0) -> None:
         self.limit = limit
+        self.window = window
         self._clock = clock
-        self._calls: dict[str, collections.deque[float]] = collections.defaultdict(
-            collections.deque)
+        self._calls: dict[str, collections.deque[float]] = {}
         self._lock = threading.Lock()
+
+    def _wait(self, key: str, now: float) -> float:
+        calls = self._calls.get(key)
+        if calls is None:
+            return 0.0
+        while calls and calls[0] <= now - self.window:
+            calls.popleft()
+        if not calls:
+            del self._calls[key]  # memory stays bounded by the keys active in a window
+            return 0.0
+        return max(calls[0] + self.window - now, 0.001) if len(calls) >= self.limit else 0.0
 
     def hit(self, key: str) -> float:
         """Record a call; 0.0 if allowed, else how long until one would be."""
         now = self._clock()
         with self._lock:
-            calls = self._calls[key]
-            while calls and calls[0] <= now - 1.0:
-                calls.popleft()
-            if len(calls) >= self.limit:
-                return max(calls[0] + 1.0 - now, 0.001)
-            calls.append(now)
-            return 0.0
+            wait = self._wait(key, now)
+            if not wait:
+                self._calls.setdefault(key, collections.deque()).append(now)
+            return wait
+
+    def peek(self, key: str) -> float:
+        """How long until a call would be allowed (0.0: now), recording nothing."""
+        with self._lock:
+            return self._wait(key, self._clock())

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import httpx
 
-__all__ = ["LoginPageError", "submit_login_page"]
+__all__ = ["LoginPageError", "start_login", "submit_login_page"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -80,3 +80,21 @@ def submit_login_page(http: httpx.Client, url: str, answers: Mapping[str, str]) 
         raise LoginPageError(f"logging in at {target} answered HTTP {reply.status_code},"
                              f" not a redirect: {reply.text[:200]}")
     return reply.url.join(reply.headers["location"])
+
+
+def start_login(http: httpx.Client, broker: str) -> httpx.Response:
+    """Start a login at the gateway as its dashboard does: open ``/<broker>/login`` and
+    submit its form (a POST carrying the page's CSRF token, kept as a cookie by
+    ``http``). Returns the gateway's answer, not followed: a redirect (to the dashboard,
+    or to the broker's own login page) or the code form.
+
+    Raises:
+        LoginPageError: the page has no form.
+    """
+    page = http.get(f"/{broker}/login")
+    form = _Form()
+    form.feed(page.text)
+    if page.status_code != 200 or not form.found:
+        raise LoginPageError(f"/{broker}/login answered HTTP {page.status_code} without a form")
+    data = {name: value or "" for name, _, value in form.inputs}
+    return http.post(page.url.join(form.action), data=data)

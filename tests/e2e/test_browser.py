@@ -59,7 +59,7 @@ def test_login_through_the_pages_then_see_positions(page: Page,
 
     page.goto(f"{stack.url}/")
     expect(card.locator(".login-status")).to_have_text("Not logged in")
-    login_button = card.get_by_role("link", name="Log in to fake")
+    login_button = card.get_by_role("button", name="Log in to fake")
     expect(login_button).to_be_visible()
 
     login_button.click()

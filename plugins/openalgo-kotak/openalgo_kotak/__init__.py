@@ -18,8 +18,8 @@ __all__ = ["INFO", "__version__"]
 INFO = BrokerInfo(
     id="kotak",
     display_name="Kotak Securities (Neo Trade API)",
-    # ⚠ Currency (CDS, BCD) is left out: the official SDK refuses cde_fo and bcs-fo for
-    # orders as "not a supported segment".
+    # ⚠ Currency (CDS, BCD) is left out of orders: the official SDK refuses cde_fo and
+    # bcs-fo as "not a supported segment" (the cde_fo master is read, for the books).
     exchanges=frozenset({Exchange.NSE, Exchange.BSE, Exchange.NFO, Exchange.BFO, Exchange.MCX,
                          Exchange.NSE_INDEX, Exchange.BSE_INDEX}),
     credentials=(

@@ -16,7 +16,7 @@ Every file has one header line whose names carry stray spaces and a ``;``
 ``pISIN``        empty on an index row
 ``pOptionType``  XX (future), CE, PE
 ``dTickSize``    paise; ``dStrikePrice``: paise; ``lLotSize``: units
-``lExpiryDate``  nse_fo: seconds since 1980-01-01 (IST); bse_fo and mcx_fo: Unix seconds
+``lExpiryDate``  nse_fo, cde_fo: seconds since 1980-01-01 (IST); bse_fo, mcx_fo: Unix
 ==============  ==============================================================
 
 OpenAlgo symbols: cash ``RELIANCE``; indices by the core's alias of their name on
@@ -45,13 +45,15 @@ from . import INFO
 
 __all__ = ["COLUMNS", "EXPIRY_EPOCHS", "SEGMENT_FILES", "parse_scrip_master", "segment_of"]
 
-#: The segments whose files the plugin reads (⚠ cde_fo and bcs-fo: currency, not offered;
-#: nse_com: the older NSE cash format, which nse_cm-v1 replaces).
-SEGMENT_FILES: Final = ("nse_cm", "bse_cm", "nse_fo", "bse_fo", "mcx_fo")
-_FILE = re.compile(r"(?:^|/)(nse_cm|bse_cm|nse_fo|bse_fo|mcx_fo)(?:-v\d+)?\.csv$")
-#: Where a segment's ``lExpiryDate`` counts from (⚠ OpenAlgo adds 315513000 s to nse_fo,
-#: i.e. 1980-01-01 00:00 IST, and reads bse_fo and mcx_fo as Unix time).
+#: The segments whose files the plugin reads (not nse_com: the older NSE cash format,
+#: which nse_cm-v1 replaces). cde_fo (NSE currency) is read so that the books name a
+#: currency leg traded in Kotak's app; orders on CDS are not offered (``INFO.exchanges``).
+SEGMENT_FILES: Final = ("nse_cm", "bse_cm", "nse_fo", "bse_fo", "cde_fo", "mcx_fo")
+_FILE = re.compile(r"(?:^|/)(nse_cm|bse_cm|nse_fo|bse_fo|cde_fo|mcx_fo)(?:-v\d+)?\.csv$")
+#: Where a segment's ``lExpiryDate`` counts from (⚠ OpenAlgo adds 315513000 s to nse_fo
+#: and cde_fo, i.e. 1980-01-01 00:00 IST, and reads bse_fo and mcx_fo as Unix time).
 EXPIRY_EPOCHS: Final = {"nse_fo": dt.datetime(1980, 1, 1, tzinfo=IST),
+                        "cde_fo": dt.datetime(1980, 1, 1, tzinfo=IST),
                         "bse_fo": dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
                         "mcx_fo": dt.datetime(1970, 1, 1, tzinfo=dt.UTC)}
 #: The columns read, by their stripped header names.
@@ -59,7 +61,7 @@ COLUMNS: Final = ("pSymbol", "pGroup", "pSymbolName", "pTrdSymbol", "pOptionType
                   "pDesc", "dTickSize", "lLotSize", "lExpiryDate", "dStrikePrice")
 _CASH_GROUPS: Final = {"EQ": False, "BE": True}  # group -> listed after the others
 _INDEX_EXCHANGES: Final = {"nse_cm": "NSE_INDEX", "bse_cm": "BSE_INDEX"}
-_DERIVATIVES: Final = {"nse_fo": "NFO", "bse_fo": "BFO", "mcx_fo": "MCX"}
+_DERIVATIVES: Final = {"nse_fo": "NFO", "bse_fo": "BFO", "cde_fo": "CDS", "mcx_fo": "MCX"}
 _PAISE: Final = Decimal(100)
 
 
@@ -145,7 +147,7 @@ def _cash(build: InstrumentBuilder, segment: str, columns: tuple[int, ...],
 
 def _derivative(build: InstrumentBuilder, segment: str, columns: tuple[int, ...],
                 records: Iterator[list[str]]) -> None:
-    """nse_fo / bse_fo / mcx_fo: futures (option type XX) and options (CE, PE)."""
+    """nse_fo / bse_fo / cde_fo / mcx_fo: futures (option type XX) and options (CE, PE)."""
     (token_at, _, name_at, symbol_at, option_at, _, _, tick_at, lot_at, expiry_at,
      strike_at) = columns
     exchange, epoch = _DERIVATIVES[segment], EXPIRY_EPOCHS[segment]

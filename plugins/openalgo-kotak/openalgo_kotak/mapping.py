@@ -18,7 +18,7 @@ SEGMENTS: Final = {"NSE": "nse_cm", "BSE": "bse_cm", "NFO": "nse_fo", "BFO": "bs
                    "MCX": "mcx_fo", "NSE_INDEX": "nse_cm", "BSE_INDEX": "bse_cm"}
 #: Kotak segment -> OpenAlgo exchange of a tradable row.
 SEGMENTS_BACK: Final = {"nse_cm": "NSE", "bse_cm": "BSE", "nse_fo": "NFO", "bse_fo": "BFO",
-                        "mcx_fo": "MCX"}
+                        "cde_fo": "CDS", "mcx_fo": "MCX"}
 #: Segments whose positions are equity (a carried leg is a holding bought earlier).
 CASH_SEGMENTS: Final = frozenset({"nse_cm", "bse_cm"})
 

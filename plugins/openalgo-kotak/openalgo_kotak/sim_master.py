@@ -6,7 +6,7 @@ columns, names with stray spaces and ``dStrikePrice;``) and one row per instrume
 - ``nse_cm``/``bse_cm``: ``pGroup`` the series (NSE) or ``A`` (BSE), ``pTrdSymbol``
   ``RELIANCE-EQ`` (NSE) or ``RELIANCE`` (BSE), an ISIN; an index row has no ISIN and no
   group, ``-1`` for its tick, expiry, multiplier and strike (as Kotak's NIFTY row);
-- ``nse_fo``/``bse_fo``/``mcx_fo`` (and ``cde_fo``, which the plugin does not read):
+- ``nse_fo``/``bse_fo``/``cde_fo``/``mcx_fo``:
   ``pOptionType`` XX/CE/PE, ``pTrdSymbol`` Kotak's own (``NIFTY26JULFUT``,
   ``NIFTY26JUL24000CE``), tick and strike in paise, the lot in units, ``lExpiryDate``
   at 14:30 IST of the expiry day: seconds since 1980-01-01 IST on nse_fo and cde_fo, Unix
@@ -126,7 +126,8 @@ def scrip_row(listing: Listing) -> str:
 
 def render_files(listings: Iterable[Listing]) -> dict[str, bytes]:
     """Every segment file of :data:`FILES` holding ``listings`` (by their exchange), the
-    currency file holding the base universe's CDS listings (the plugin does not read it)."""
+    currency file holding the base universe's CDS listings (which the simulator does not
+    trade: Kotak takes no currency orders from the API)."""
     lines: dict[str, list[str]] = {segment: [HEADER] for segment in FILES}
     for listing in listings:
         if listing.exchange in SEGMENTS and listing.exchange != "CDS":

@@ -32,17 +32,19 @@ def csv_file(*lines: str) -> bytes:
     ("https://lapi.kotaksecurities.com/x/2026-07-14/transformed-v1/nse_cm-v1.csv", "nse_cm"),
     ("https://lapi.kotaksecurities.com/x/2026-07-14/transformed/nse_fo.csv", "nse_fo"),
     ("https://h/x/transformed/mcx_fo.csv?sig=1", "mcx_fo"),
-    ("https://h/x/transformed/nse_com.csv", None), ("https://h/x/transformed/cde_fo.csv", None),
+    ("https://h/x/transformed/nse_com.csv", None), ("https://h/x/transformed/cde_fo.csv", "cde_fo"),
     ("https://h/x/transformed/bcs-fo.csv", None), ("https://h/x/nse_cm.csv.bak", None)])
 def test_the_files_read_are_named_by_segment(url: str, segment: str | None) -> None:
     assert segment_of(url) == segment
 
 
 def test_every_listing_of_the_simulators_files_comes_back() -> None:
-    listings = [row for row in universe() if row.exchange != "CDS"]
+    """Currency included: its fractional-paise ticks and 1980-based expiries."""
+    listings = universe()
+    assert any(row.exchange == "CDS" for row in listings)
     files = render_files(listings)
     found = {(i.symbol, i.exchange): i for i in parse_scrip_master(
-        {s: files[s] for s in ("nse_cm", "bse_cm", "nse_fo", "bse_fo", "mcx_fo")})}
+        {s: files[s] for s in ("nse_cm", "bse_cm", "nse_fo", "bse_fo", "cde_fo", "mcx_fo")})}
     for listing in listings:
         inst = found[(listing.symbol, listing.exchange)]
         assert (inst.token, inst.lot_size, inst.tick_size, inst.expiry, inst.strike) == (

@@ -337,14 +337,14 @@ def test_the_master_is_every_segment_file_with_one_progress_bar(full_harness: Ha
         index = full_harness.gateway.instruments("kotak", refresh=True,
                                                  progress=lambda d, t: reports.append((d, t)))
     files = [r.url.path.rsplit("/", 1)[-1] for r in requests if r.url.path.endswith(".csv")]
-    assert sorted(files) == ["bse_cm-v1.csv", "bse_fo.csv", "mcx_fo.csv", "nse_cm-v1.csv",
-                             "nse_fo.csv"]  # not cde_fo (currency) nor nse_com (older format)
+    assert sorted(files) == ["bse_cm-v1.csv", "bse_fo.csv", "cde_fo.csv", "mcx_fo.csv",
+                             "nse_cm-v1.csv", "nse_fo.csv"]  # not nse_com (older format)
     assert requests[0].url.path == "/script-details/1.0/masterscrip/file-paths"
     assert requests[0].headers["authorization"] == full_harness.sim.credentials["ACCESS_TOKEN"]
     done = [d for d, _ in reports]
     assert done == sorted(done) and done[-1] == sum(
         len(full_harness.sim.files()[s]) for s in ("nse_cm", "bse_cm", "nse_fo", "bse_fo",
-                                                   "mcx_fo"))
+                                                   "cde_fo", "mcx_fo"))
     assert len(index) > 200_000
     assert index.resolve("SBIN", "NSE").broker_symbol == "SBIN-EQ"
     assert index.resolve("NIFTY", "NSE_INDEX").exchange == "NSE_INDEX"

@@ -198,3 +198,20 @@ def test_no_last_price_anywhere_is_a_typed_error(harness: Harness) -> None:
     harness.fault(mutate=lambda body: b"[]" if body.startswith(b"[") else body)
     with pytest.raises(BrokerResponseError, match="no last price for SBIN"):
         harness.gateway.fetch_positions("kotak")
+
+
+def test_a_currency_leg_traded_in_kotaks_app_is_named_not_an_error(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin places no CDS orders, but a USDINR future bought in Kotak's app shows in
+    the position book under its OpenAlgo symbol (cde_fo is read from the master); it
+    failed the whole book as "not a segment this plugin trades on"."""
+    usdinr = next(i for i in harness.gateway.instruments("kotak")
+                  if i.exchange == "CDS" and i.instrument_type == "FUT")
+    leg = {**TCS, "exSeg": "cde_fo", "tok": usdinr.token, "trdSym": usdinr.broker_symbol,
+           "buyAmt": "83250.00", "flBuyQty": "1000", "lotSz": "1000", "ltp": "83.5000",
+           "precision": "4"}
+    monkeypatch.setattr(harness.sim, "_position_rows", lambda ltp: [leg])
+    (position,) = harness.gateway.fetch_positions("kotak")
+    assert (position.symbol, position.exchange, position.quantity) == (usdinr.symbol, "CDS",
+                                                                       1000)
+    assert (position.average_price, position.pnl) == (Decimal("83.25"), Decimal("250"))

@@ -19,7 +19,7 @@ import os
 import sys
 import tempfile
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -112,6 +112,7 @@ class _CachedRows(Sequence[Instrument]):
         self._data = data
         self._start = start
         self._offsets = offsets
+        self._upper: bytes | None = None  # the rows upper-cased, for search
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -124,6 +125,25 @@ class _CachedRows(Sequence[Instrument]):
         if not 0 <= i < len(self):
             raise IndexError(i)
         return _parse_row(self.line(i))
+
+    def holding(self, words: Sequence[str]) -> Iterator[int]:
+        """The numbers of the rows whose text holds every one of ``words`` (ASCII, upper
+        case), in order: found by ``bytes.find`` over the rows upper-cased once (the
+        longest word first), no row decoded."""
+        if self._upper is None:
+            self._upper = self._data[self._start:].upper()
+        upper, offsets = self._upper, self._offsets
+        needles = sorted((w.encode("ascii") for w in words), key=len, reverse=True)
+        first, others = needles[0], needles[1:]
+        at = upper.find(first)
+        while at >= 0:
+            row = bisect_right(offsets, at) - 1
+            if row >= len(self):
+                return
+            line = upper[offsets[row]:offsets[row + 1]]
+            if all(needle in line for needle in others):
+                yield row
+            at = upper.find(first, offsets[row + 1])
 
 
 class _SortedSymbols:
@@ -228,17 +248,24 @@ class InstrumentIndex:
     def by_broker_symbol(self, broker_symbol: str, broker_exchange: str) -> Instrument | None:
         return self._lookup("broker_symbol", broker_exchange + _SEP + broker_symbol)
 
-    def search(self, text: str, limit: int = 20) -> list[Instrument]:
-        """Instruments whose symbol or name contains ``text`` (case-insensitive)."""
-        needle = text.strip().upper()
-        hits: list[Instrument] = []
+    def search(self, text: str, limit: int = 20, *,
+               exchange: str | None = None) -> list[Instrument]:
+        """Instruments (on ``exchange``, if given) whose symbol, name or broker symbol
+        contains every word of ``text``, case-insensitive (``NIFTY 24000 CE``); at most
+        ``limit``, in the index's order. On a loaded cache the rows holding every word
+        are found as bytes first; only those are parsed."""
+        words = text.upper().split()
         entries = self._entries
-        cached = entries if isinstance(entries, _CachedRows) else None
-        for i in range(len(entries)):
-            if cached is not None and needle not in cached.line(i).upper():
-                continue  # skip parsing rows that cannot match
+        rows: Iterable[int] = range(len(entries))
+        if isinstance(entries, _CachedRows) and words and all(w.isascii() for w in words):
+            rows = entries.holding(words)
+        hits: list[Instrument] = []
+        for i in rows:
             entry = entries[i]
-            if needle in entry.symbol or needle in entry.name.upper():
+            if exchange is not None and entry.exchange != exchange:
+                continue
+            fields = f"{entry.symbol} {entry.name} {entry.broker_symbol}".upper()
+            if all(word in fields for word in words):
                 hits.append(entry)
                 if len(hits) >= limit:
                     break

@@ -52,6 +52,32 @@ def test_search(index: InstrumentIndex) -> None:
     assert len(index.search("SBIN", limit=1)) == 1
 
 
+@pytest.mark.parametrize("loaded", [False, True])
+def test_search_takes_every_word_and_an_exchange(index: InstrumentIndex, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  loaded: bool) -> None:
+    """Every word must be in the symbol, name or broker symbol; ``exchange`` narrows. On a
+    loaded cache only the rows whose text holds every word are parsed."""
+    import openalgo_core.instruments as module
+
+    if loaded:
+        InstrumentCache(tmp_path).save(index, dt.date(2026, 11, 20))
+        found = InstrumentCache(tmp_path).load("angel", dt.date(2026, 11, 20))
+        assert found is not None
+        index = found
+        parsed: list[str] = []
+        parse = module._parse_row
+        monkeypatch.setattr(module, "_parse_row", lambda line: parsed.append(line) or parse(line))
+    assert [i.symbol for i in index.search("sbin eq")] == ["SBIN"]  # "SBIN-EQ"
+    assert [i.exchange for i in index.search("SBIN", exchange="BSE")] == ["BSE"]
+    if loaded:
+        parsed.clear()
+    assert [i.symbol for i in index.search("nifty fut 28mar")] == ["NIFTY28MAR24FUT"]
+    assert index.search("SBIN VEDL") == []
+    if loaded:
+        assert len(parsed) == 1  # NIFTY's future only: no other row holds those words
+
+
 def test_cache_roundtrip_is_exact(index: InstrumentIndex, tmp_path: Path) -> None:
     cache = InstrumentCache(tmp_path)
     day = dt.date(2026, 11, 20)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
@@ -57,21 +57,11 @@ def _exchange(value: str | None) -> str | None:
     return code
 
 
-def search(index: Iterable[Instrument], query: str, exchange: str | None,
+def search(index: InstrumentIndex, query: str, exchange: str | None,
            limit: int = MAX_SEARCH) -> list[Instrument]:
     """Instruments on ``exchange`` (any, if None) whose symbol, name or broker symbol
     contains every word of ``query`` (case-insensitive): ``NIFTY 24000 CE``."""
-    words = query.upper().split()
-    hits: list[Instrument] = []
-    for row in index:
-        if exchange is not None and row.exchange != exchange:
-            continue
-        text = f"{row.symbol} {row.name.upper()} {row.broker_symbol.upper()}"
-        if all(w in text for w in words):
-            hits.append(row)
-            if len(hits) >= limit:
-                break
-    return hits
+    return index.search(query, limit, exchange=exchange)
 
 
 def _csv(rows: Iterator[dict[str, Any]]) -> str:
@@ -110,9 +100,10 @@ def register(app: FastAPI, api: Api) -> None:
         exchange = body.exchange
         name = body.symbol.strip().upper()
         kinds = {"FUT"} if body.instrumenttype == "futures" else {"CE", "PE"}
-        dates = sorted({i.expiry for i in index(broker)
-                        if i.expiry is not None and i.exchange == exchange
-                        and i.name.upper() == name and i.instrument_type in kinds})
+        found = index(broker)
+        dates = sorted({i.expiry for i in found.search(name, len(found), exchange=exchange)
+                        if i.expiry is not None and i.name.upper() == name
+                        and i.instrument_type in kinds})
         return {"status": "success",
                 "message": f"Found {len(dates)} expiry dates for {name} {body.instrumenttype}"
                            f" in {exchange}",

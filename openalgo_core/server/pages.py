@@ -151,7 +151,7 @@ def register(app: FastAPI, api: Api) -> None:
         except OpenAlgoError as exc:
             return page(request, "message.html", _status(exc), title="Login refused",
                         message=str(exc))
-        return page(request, "message.html", title="Logged in",
+        return page(request, "message.html", title="Logged in", account=broker,
                     message=f"Logged in to {broker} as {session.user_id}; session valid until "
                             f"{session.expires_at.astimezone(IST):%Y-%m-%d %H:%M} IST.")
 

@@ -1,0 +1,133 @@
+"""The account page in a real headless Chromium, 390 px wide (a phone), as a trader uses
+it: logs in through the login form (typing the code), sees an order appear in the order
+book, cancels it with the page's button, then sees a fill reach positions, trades and
+funds. Each state is screenshotted (full page) into ``OPENALGO_SCREENSHOTS`` when set,
+else ``<pytest tmp dir>/screenshots``; the directory is printed (``pytest -s``) and the
+files are named by step (``01-not-logged-in.png`` ...).
+
+Skipped, like ``test_browser.py``, when Chromium or playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pyotp
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.e2e.test_browser import CHROMIUM, FLAGS, TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not"
+                               " installed: pip install playwright (the e2e nox session does)")
+WIDTH = 390  # an iPhone 12-15's CSS width
+
+
+@pytest.fixture
+def phone(tmp_path: Path) -> Iterator[Page]:
+    """Headless Chromium with a 390 x 844 viewport, a fresh profile in ``tmp_path``."""
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=FLAGS, viewport={"width": WIDTH, "height": 844})
+        try:
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the screenshots go (created; printed so a person can find them)."""
+    folder = Path(os.environ.get("OPENALGO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"dashboard screenshots: {folder}")
+    return folder
+
+
+def snap(page: Page, folder: Path, name: str) -> None:
+    """A full-page screenshot, after checking the page fits the phone's width (nothing
+    to scroll sideways but inside the tables' own scroll boxes)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WIDTH, f"{name}: the page is {width} px wide at a {WIDTH} px viewport"
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def order(stack: Stack, **fields: object) -> str:
+    reply = httpx.post(f"{stack.url}/api/v1/placeorder", timeout=30, json={
+        "apikey": stack.api_key, "strategy": "e2e", "symbol": "SBIN", "exchange": "NSE",
+        "action": "BUY", "quantity": 3, "product": "MIS", **fields})
+    assert reply.status_code == 200 and reply.json()["status"] == "success", reply.text
+    return str(reply.json()["orderid"])
+
+
+def test_a_trading_day_on_the_account_page(phone: Page, shots: Path,
+                                           stack_without_totp: Stack) -> None:
+    stack, page, expect = stack_without_totp, phone, sync_api.expect
+    status = page.locator("#session .session-status")
+    used = page.locator("#funds dt:text-is('Used margin') + dd")
+
+    page.goto(f"{stack.url}/account/fake")
+    expect(status).to_have_text("Not logged in")
+    snap(page, shots, "01-not-logged-in")
+
+    page.get_by_role("button", name="Log in to fake").click()
+    page.wait_for_url(f"{stack.url}/fake/login")
+    expect(page.get_by_label("Code")).to_be_visible()
+    snap(page, shots, "02-login-form")
+    page.get_by_label("Code").fill(pyotp.TOTP(stack.totp_secret).now())
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Open the fake account page").click()
+    page.wait_for_url(f"{stack.url}/account/fake")
+    expect(status).to_contain_text(f"Logged in as {stack.client_id} until ")
+    expect(page.locator("#orders")).to_contain_text("No orders today.")
+    expect(used).to_have_text(money(stack.sim.funds().used))
+    snap(page, shots, "03-logged-in")
+
+    limit = order(stack, pricetype="LIMIT", price="500")
+    page.reload()
+    row = page.locator(f"#order-{limit}")
+    expect(row.locator(".status")).to_have_text("open")
+    expect(used).to_have_text(money(stack.sim.funds().used))
+    snap(page, shots, "04-order-in-the-book")
+
+    row.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{stack.url}/account/fake?done=cancelled&order={limit}")
+    expect(page.locator(".note")).to_have_text(f"Order {limit} cancelled.")
+    expect(row.locator(".status")).to_have_text("cancelled")
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+    snap(page, shots, "05-order-cancelled")
+
+    filled = order(stack, pricetype="MARKET")
+    page.reload()
+    expect(page.locator(f"#order-{filled} .status")).to_have_text("complete")
+    cells = page.locator("#positions tbody tr").first.locator("td")
+    expect(cells.nth(0)).to_have_text("SBIN")
+    expect(cells.nth(3)).to_have_text("3")
+    expect(page.locator("#trades tbody tr")).to_have_count(1)
+    funds = stack.sim.funds()
+    expect(used).to_have_text(money(funds.used))
+    assert funds.used > 0
+    snap(page, shots, "06-filled-positions-and-funds")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(status).to_have_text("Not logged in")
+    expect(page.locator(".note")).to_have_text("Logged out.")
+    snap(page, shots, "07-logged-out")
+    assert sorted(p.name for p in shots.glob("*.png")) == [
+        "01-not-logged-in.png", "02-login-form.png", "03-logged-in.png",
+        "04-order-in-the-book.png", "05-order-cancelled.png",
+        "06-filled-positions-and-funds.png", "07-logged-out.png"]

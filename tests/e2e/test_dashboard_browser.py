@@ -24,7 +24,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_browser import CHROMIUM, FLAGS, TIMEOUT_MS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not"
                                " installed: pip install playwright (the e2e nox session does)")
@@ -60,6 +60,12 @@ def snap(page: Page, folder: Path, name: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= WIDTH, f"{name}: the page is {width} px wide at a {WIDTH} px viewport"
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def within_reach(element: Locator) -> None:
+    """``element`` is on screen as the page opens: inside the phone's width."""
+    box = element.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
 
 
 def money(value: Decimal) -> str:
@@ -102,32 +108,42 @@ def test_a_trading_day_on_the_account_page(phone: Page, shots: Path,
     row = page.locator(f"#order-{limit}")
     expect(row.locator(".status")).to_have_text("open")
     expect(used).to_have_text(money(stack.sim.funds().used))
+    within_reach(row.get_by_role("button", name="Cancel"))
     snap(page, shots, "04-order-in-the-book")
+
+    row.locator("summary", has_text="Modify").click()
+    row.get_by_label("Price", exact=True).fill("505")
+    snap(page, shots, "05-modify-form")
+    row.get_by_role("button", name="Send the change").click()
+    page.wait_for_url(f"{stack.url}/account/fake?done=modified&order={limit}")
+    expect(page.locator(".note")).to_have_text(f"Order {limit} modified.")
+    expect(row.locator("td").nth(6)).to_have_text("505.00")
 
     row.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"{stack.url}/account/fake?done=cancelled&order={limit}")
     expect(page.locator(".note")).to_have_text(f"Order {limit} cancelled.")
     expect(row.locator(".status")).to_have_text("cancelled")
     expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
-    snap(page, shots, "05-order-cancelled")
+    snap(page, shots, "06-order-cancelled")
 
     filled = order(stack, pricetype="MARKET")
     page.reload()
     expect(page.locator(f"#order-{filled} .status")).to_have_text("complete")
     cells = page.locator("#positions tbody tr").first.locator("td")
     expect(cells.nth(0)).to_have_text("SBIN")
-    expect(cells.nth(3)).to_have_text("3")
+    expect(cells.nth(1)).to_have_text("3")
+    within_reach(cells.nth(2))  # the P&L, without scrolling sideways
     expect(page.locator("#trades tbody tr")).to_have_count(1)
     funds = stack.sim.funds()
     expect(used).to_have_text(money(funds.used))
     assert funds.used > 0
-    snap(page, shots, "06-filled-positions-and-funds")
+    snap(page, shots, "07-filled-positions-and-funds")
 
     page.get_by_role("button", name="Log out").click()
     expect(status).to_have_text("Not logged in")
     expect(page.locator(".note")).to_have_text("Logged out.")
-    snap(page, shots, "07-logged-out")
+    snap(page, shots, "08-logged-out")
     assert sorted(p.name for p in shots.glob("*.png")) == [
         "01-not-logged-in.png", "02-login-form.png", "03-logged-in.png",
-        "04-order-in-the-book.png", "05-order-cancelled.png",
-        "06-filled-positions-and-funds.png", "07-logged-out.png"]
+        "04-order-in-the-book.png", "05-modify-form.png", "06-order-cancelled.png",
+        "07-filled-positions-and-funds.png", "08-logged-out.png"]

@@ -132,6 +132,8 @@ def test_a_trading_day_on_the_account_page(phone: Page, shots: Path,
     cells = page.locator("#positions tbody tr").first.locator("td")
     expect(cells.nth(0)).to_have_text("SBIN")
     expect(cells.nth(1)).to_have_text("3")
+    (position,) = stack.gateway.fetch_positions("fake")
+    expect(cells.nth(2)).to_have_text(f"{position.pnl:+,.2f}" if position.pnl else "0.00")
     within_reach(cells.nth(2))  # the P&L, without scrolling sideways
     expect(page.locator("#trades tbody tr")).to_have_count(1)
     funds = stack.sim.funds()

@@ -125,9 +125,24 @@ def test_cancel_needs_the_form_token(web: httpx.Client, logged_in: Gateway) -> N
     assert logged_in.fetch_order("fake", order).status is OrderStatus.OPEN
     done = web.post("/account/fake/cancel", data={"orderid": order, "csrf": token})
     assert done.status_code == 303
-    assert done.headers["location"] == f"/account/fake?done=cancelled&order={order}"
+    assert done.headers["location"] == "/account/fake"
     assert logged_in.fetch_order("fake", order).status is OrderStatus.CANCELLED
     assert f"Order {order} cancelled." in web.get(done.headers["location"]).text
+    assert "cancelled." not in web.get("/account/fake").text  # said once
+
+
+def test_a_link_cannot_make_the_page_claim_a_cancel(web: httpx.Client,
+                                                    logged_in: Gateway) -> None:
+    order = open_order(web)
+    page = web.get(f"/account/fake?done=cancelled&order={order}").text
+    assert "cancelled." not in page and 'class="note' not in page
+
+
+def test_pages_cannot_be_framed(web: httpx.Client) -> None:
+    for path in ("/", "/account/fake", "/fake/login"):
+        headers = web.get(path).headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["content-security-policy"] == "frame-ancestors 'none'", path
 
 
 def test_cancel_refused_by_the_gateway_shows_why(web: httpx.Client, logged_in: Gateway) -> None:

@@ -5,7 +5,9 @@ in until a time, expired at a time, not logged in, or the broker unreachable (wi
 gateway's message, never a traceback). Looking at it never logs in: only a stored, live
 session is used. Cancel, modify and logout are POSTed forms carrying the CSRF token
 (:func:`.pages.same_site`); a success answers 303 back to the page (so a reload resends
-nothing), a refusal shows the page again with the reason.
+nothing) with a one-shot ``SameSite=Strict`` cookie naming what was done (a link from
+elsewhere cannot make the page claim an order was cancelled); a refusal shows the page
+again with the reason.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = ["REFRESH_SECONDS", "Account", "read_account", "register"]
 
 log = logging.getLogger("openalgo.server")
 REFRESH_SECONDS = 20
+NOTE_COOKIE = "openalgo_note"
 #: what a successful action says on the page it returns to
 NOTES = {"cancelled": "Order {order} cancelled.", "modified": "Order {order} modified.",
          "loggedout": "Logged out."}
@@ -166,11 +169,14 @@ def register(app: FastAPI, api: Api) -> None:
 
     def show(request: Request, broker: str, status: int = 200, **extra: Any) -> Response:
         account = read_account(gateway, broker)
-        done = request.query_params.get("done", "")
-        note = NOTES[done].format(order=request.query_params.get("order", "")) \
-            if done in NOTES else None
-        return page(request, "account.html", status, account=account, note=note, IST=IST,
-                    refresh=REFRESH_SECONDS, **extra)
+        done, _, order = request.cookies.get(NOTE_COOKIE, "").partition(":")
+        note = NOTES[done].format(order=order) if done in NOTES else None
+        response = page(request, "account.html", status, account=account, note=note,
+                        IST=IST, refresh=REFRESH_SECONDS, **extra)
+        if note is not None:
+            response.delete_cookie(NOTE_COOKIE, path="/account/", samesite="strict",
+                                   httponly=True)
+        return response
 
     @app.get("/account/{broker}", include_in_schema=False, dependencies=guarded)
     async def account_page(request: Request, broker: str) -> Response:
@@ -197,10 +203,11 @@ def register(app: FastAPI, api: Api) -> None:
         except OpenAlgoError as exc:
             return await run_in_threadpool(show, request, broker,
                                            error_response(exc).status_code, failure=str(exc))
-        target = f"/account/{broker}?done={done}"
-        if order and order.isascii() and order.replace("-", "").isalnum():
-            target += f"&order={order}"
-        return RedirectResponse(target, status_code=303)
+        response = RedirectResponse(f"/account/{broker}", status_code=303)
+        shown = order if order.isascii() and order.replace("-", "").isalnum() else ""
+        response.set_cookie(NOTE_COOKIE, f"{done}:{shown}", max_age=60, path="/account/",
+                            samesite="strict", httponly=True)
+        return response
 
     @app.post("/account/{broker}/cancel", include_in_schema=False, dependencies=guarded)
     async def cancel(request: Request, broker: str) -> Response:

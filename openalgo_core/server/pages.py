@@ -49,12 +49,15 @@ def _csrf_cookie(request: Request) -> str | None:
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render ``name``; the context has ``csrf``, the token this browser's forms echo
-    (a new cookie when it has none)."""
+    (a new cookie when it has none). No other site may frame the page (a framed button
+    could be clicked unseen)."""
     token = _csrf_cookie(request)
     fresh = token is None
     token = token or secrets.token_urlsafe(32)
     response = TEMPLATES.TemplateResponse(request, name, {**context, "csrf": token},
                                           status_code=status)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     if fresh:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
     return response

@@ -5,6 +5,9 @@ funds. Each state is screenshotted (full page) into ``OPENALGO_SCREENSHOTS`` whe
 else ``<pytest tmp dir>/screenshots``; the directory is printed (``pytest -s``) and the
 files are named by step (``01-not-logged-in.png`` ...).
 
+The same day runs for every installed broker plugin over its own simulator (logging in
+unattended there), screenshotted as ``<broker>-...png``.
+
 Skipped, like ``test_browser.py``, when Chromium or playwright is missing.
 """
 
@@ -74,7 +77,8 @@ def money(value: Decimal) -> str:
 
 def order(stack: Stack, **fields: object) -> str:
     reply = httpx.post(f"{stack.url}/api/v1/placeorder", timeout=30, json={
-        "apikey": stack.api_key, "strategy": "e2e", "symbol": "SBIN", "exchange": "NSE",
+        "apikey": stack.api_key, "broker": stack.broker, "strategy": "e2e", "symbol": "SBIN",
+        "exchange": "NSE",
         "action": "BUY", "quantity": 3, "product": "MIS", **fields})
     assert reply.status_code == 200 and reply.json()["status"] == "success", reply.text
     return str(reply.json()["orderid"])
@@ -147,3 +151,30 @@ def test_a_trading_day_on_the_account_page(phone: Page, shots: Path,
         "01-not-logged-in.png", "02-login-form.png", "03-logged-in.png",
         "04-order-in-the-book.png", "05-modify-form.png", "06-order-cancelled.png",
         "07-filled-positions-and-funds.png", "08-logged-out.png"]
+
+
+def test_every_broker_on_the_account_page(phone: Page, shots: Path,
+                                          broker_stack: Stack) -> None:
+    stack, page, expect = broker_stack, phone, sync_api.expect
+    broker = stack.broker
+    status = page.locator("#session .session-status")
+    page.goto(f"{stack.url}/account/{broker}")
+    expect(status).to_have_text("Not logged in")
+    page.get_by_role("button", name=f"Log in to {broker}").click()
+    page.goto(f"{stack.url}/account/{broker}")
+    expect(status).to_contain_text("Logged in as ")
+
+    limit = order(stack, pricetype="LIMIT", price="500")
+    page.reload()
+    row = page.locator(f"#order-{limit}")
+    expect(row.locator(".status")).to_have_text("open")
+    snap(page, shots, f"{broker}-order-in-the-book")
+    row.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".note")).to_have_text(f"Order {limit} cancelled.")
+    expect(row.locator(".status")).to_have_text("cancelled")
+
+    order(stack, pricetype="MARKET")
+    page.reload()
+    expect(page.locator("#positions tbody tr").first.locator("td").nth(0)).to_have_text("SBIN")
+    expect(page.locator("#funds")).to_be_visible()
+    snap(page, shots, f"{broker}-filled")

@@ -91,6 +91,17 @@ def test_unreachable_broker_is_words_not_a_traceback(web: httpx.Client, logged_i
     assert "Traceback" not in response.text and 'id="funds"' not in response.text
 
 
+def test_a_session_the_broker_ended_says_so(web: httpx.Client, logged_in: Gateway,
+                                            fake_env: dict[str, str],
+                                            fake_sim: FakeSimulator) -> None:
+    fake_env.pop("OPENALGO_FAKE_TOTP_SECRET")  # so the gateway cannot log in again alone
+    fake_sim.expire_sessions()
+    page = web.get("/account/fake").text
+    status = re.search(r'<p class="session-status bad">([^<]+)</p>', page)
+    assert status and status.group(1).startswith("Session ended by the broker: "), page
+    assert 'action="/fake/login"' in page and 'id="funds"' not in page
+
+
 def test_a_failing_plugin_is_words_not_a_traceback(web: httpx.Client, logged_in: Gateway,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(broker: str) -> None:

@@ -26,6 +26,7 @@ from ..errors import (
     BrokerConnectionError,
     BrokerServerError,
     OpenAlgoError,
+    PluginNotFoundError,
     RateLimitError,
     SessionExpiredError,
 )
@@ -100,8 +101,7 @@ def read_account(gateway: Gateway, broker: str) -> Account:
     """
     record = next((r for r in gateway.brokers(load=True) if r.id == broker), None)
     if record is None:
-        gateway.info(broker)  # raises the registry's own "no such broker" error
-    assert record is not None
+        raise PluginNotFoundError(broker, "no such broker plugin is installed")
     account = Account(broker, record.info.display_name if record.info else broker)
     if record.status != "ok":
         account.state, account.status = "absent", f"{record.status}: {record.reason}"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 
-from openalgo_core import Gateway
+from openalgo_core import Gateway, MemorySessionStore, Registry
 from openalgo_core.codes import OrderStatus
+from openalgo_core.server import ApiKeys, create_app
+from openalgo_core.testing import InProcessTransport
 from tests.conftest import KEY, ORDER, post
 from tests.fakebroker.simulator import FakeSimulator
 
@@ -212,14 +215,27 @@ def test_the_dashboard_links_each_account(web: httpx.Client) -> None:
 
 def test_the_password_guards_the_account_page(gateway: Gateway,
                                               fake_env: dict[str, str]) -> None:
-    from pathlib import Path
-
-    from openalgo_core.server import ApiKeys, create_app
-    from openalgo_core.testing import InProcessTransport
-
     env = {**fake_env, "OPENALGO_API_KEY": KEY, "OPENALGO_DASHBOARD_PASSWORD": "s3cret"}
     app = create_app(gateway, environ=env, api_keys=ApiKeys(env, Path("/nonexistent")))
     with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
         assert web.get("/account/fake").status_code == 401
         assert web.post("/account/fake/logout").status_code == 401
         assert web.get("/account/fake", auth=("any", "s3cret")).status_code == 200
+
+
+def test_a_plugin_that_cannot_load_is_words(fake_env: dict[str, str], tmp_path: Path) -> None:
+    from importlib.metadata import EntryPoint
+
+    broken = EntryPoint(name="broken", value="tests.plugins_for_tests.broken_import",
+                        group="openalgo.brokers")
+    registry = Registry(environ=fake_env, entry_points=[broken])
+    gateway = Gateway(registry=registry, environ=fake_env, session_store=MemorySessionStore(),
+                      cache_dir=tmp_path)
+    env = {**fake_env, "OPENALGO_API_KEY": KEY}
+    app = create_app(gateway, environ=env, api_keys=ApiKeys(env, tmp_path))
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://127.0.0.1") as web:
+        response = web.get("/account/broken")
+    status = re.search(r'<p class="session-status bad">([^<]+)</p>', response.text)
+    assert response.status_code == 200 and status, response.text
+    assert status.group(1).startswith("broken: ") and "Traceback" not in response.text
+    assert 'action="/broken/login"' not in response.text

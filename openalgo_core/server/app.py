@@ -9,7 +9,8 @@ plugin. Responses follow OpenAlgo's ``/api/v1`` shapes::
 
 Modules by concern: :mod:`.errors` (the error shape), :mod:`.guard` (host, body size,
 wrong keys), :mod:`.orders`, :mod:`.books`, :mod:`.symbols`, :mod:`.unsupported` (501s),
-:mod:`.webhooks`, :mod:`.pages` (login and dashboard), :mod:`.docs` (offline docs).
+:mod:`.webhooks`, :mod:`.pages` (login and dashboard), :mod:`.account` (one
+account's page), :mod:`.docs` (offline docs).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .. import __version__
 from ..config import broker_from_redirect_url
 from ..errors import ConfigurationError
 from ..gateway import Gateway, default_home
-from . import books, docs, errors, orders, pages, symbols, unsupported, webhooks
+from . import account, books, docs, errors, orders, pages, symbols, unsupported, webhooks
 from .apikeys import ApiKeys, KeyRateLimiter
 from .bodies import KeyBody
 from .errors import Refused, error
@@ -196,6 +197,7 @@ def create_app(gateway: Gateway, *, environ: Mapping[str, str] | None = None,
     unsupported.register(app)
     webhooks.register(app, api, strategies, clock)
     pages.register(app, api)
+    account.register(app, api)
     docs.register(app)
     app.add_middleware(Guard, hosts=hosts if hosts is not None else allowed_hosts(env),
                        key_refusal=api.key_refusal)

@@ -29,6 +29,7 @@ from ..models import IST, LoginChallenge, Session
 from .apikeys import KeyRateLimiter
 from .books import position_row
 from .errors import Refused, error_response
+from .labels import field_label
 
 if TYPE_CHECKING:
     from .app import Api
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["CSRF_COOKIE", "LOGINS_PER_MINUTE", "TEMPLATES", "page", "register"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["field_label"] = field_label
 CSRF_COOKIE = "openalgo_csrf"
 LOGINS_PER_MINUTE = 10
 
@@ -47,12 +49,15 @@ def _csrf_cookie(request: Request) -> str | None:
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render ``name``; the context has ``csrf``, the token this browser's forms echo
-    (a new cookie when it has none)."""
+    (a new cookie when it has none). No other site may frame the page (a framed button
+    could be clicked unseen)."""
     token = _csrf_cookie(request)
     fresh = token is None
     token = token or secrets.token_urlsafe(32)
     response = TEMPLATES.TemplateResponse(request, name, {**context, "csrf": token},
                                           status_code=status)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     if fresh:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
     return response
@@ -149,7 +154,7 @@ def register(app: FastAPI, api: Api) -> None:
         except OpenAlgoError as exc:
             return page(request, "message.html", _status(exc), title="Login refused",
                         message=str(exc))
-        return page(request, "message.html", title="Logged in",
+        return page(request, "message.html", title="Logged in", account=broker,
                     message=f"Logged in to {broker} as {session.user_id}; session valid until "
                             f"{session.expires_at.astimezone(IST):%Y-%m-%d %H:%M} IST.")
 

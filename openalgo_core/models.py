@@ -406,6 +406,8 @@ class LoginChallenge(BaseModel):
     state: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
     context: dict[str, str] = Field(default_factory=dict, repr=False)
     resendable: bool = False
+    #: field -> what the broker's own login form (and OpenAlgo's) calls it
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _field_names(self) -> LoginChallenge:
@@ -419,9 +421,12 @@ class LoginChallenge(BaseModel):
             raise ValueError(f"secret_fields: {', '.join(unknown)} not in fields")
         return self
 
-    @staticmethod
-    def label(name: str) -> str:
-        """A human label for field ``name``: ``"client_id"`` → ``"Client ID"``."""
+    def label(self, name: str) -> str:
+        """A human label for field ``name``: the broker's (``labels``), else its name's
+        (``"client_id"`` → ``"Client ID"``)."""
+        given = self.labels.get(name)
+        if given:
+            return given
         text = " ".join(w.upper() if w in _ACRONYMS else w for w in name.split("_") if w)
         return text[:1].upper() + text[1:]
 

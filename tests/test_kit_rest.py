@@ -64,6 +64,8 @@ class KitFake(RestBroker):
                                           code=("code",), message=("msg",), data="data"),),
                       session_expired=Codes(codes=("EXPIRED",)))
     order_id_at = ("data.id",)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "code": "TOTP", "mobile": "Mobile Number"}  # mobile: never asked
 
     def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
         auth = {"Authorization": session.access_token.get_secret_value()} if session else {}
@@ -192,6 +194,7 @@ def test_the_login_asks_for_what_is_not_configured(broker: Broker, tmp_path: Pat
         assert isinstance(challenge, LoginChallenge)
         assert challenge.fields == ("client_id", "pin", "code")
         assert challenge.secret_fields == ("pin",)
+        assert [challenge.label(f) for f in challenge.fields] == ["Client ID", "PIN", "TOTP"]
         assert broker.requests == []
         for bad in ({"client_id": "C1", "pin": "1234", "code": "12345"},
                     {"client_id": "", "pin": "1234", "code": "123456"},

@@ -1,11 +1,9 @@
-"""The login form shows every field a broker's challenge asks for, labelled as
-OpenAlgo's own broker forms label it."""
+"""The login form shows every field a broker's challenge asks for, labelled with the
+broker's own words (``RestBroker.field_labels``, carried by ``LoginChallenge.labels``)."""
 
 from __future__ import annotations
 
 import re
-
-import pytest
 
 from openalgo_core import LoginChallenge
 from openalgo_core.server.pages import TEMPLATES
@@ -18,27 +16,12 @@ def form(challenge: LoginChallenge) -> list[tuple[str, str, str]]:
     return re.findall(r'<label>([^<]+)<br>\s*<input name="(\w+)"[^>]* type="(\w+)"', html)
 
 
-@pytest.mark.parametrize(("broker", "fields", "secret", "expected"), [
-    ("angel", ("client_id", "pin", "code"), ("pin",),
-     [("Client ID", "client_id", "text"), ("PIN", "pin", "password"),
-      ("TOTP", "code", "text")]),
-    ("kotak", ("mobile", "mpin", "code"), ("mpin",),
-     [("Mobile Number", "mobile", "text"), ("MPIN", "mpin", "password"),
-      ("TOTP", "code", "text")]),
-    ("definedge", ("code",), (), [("Enter OTP", "code", "text")]),
-    ("indmoney", ("api_key", "pin", "code"), ("pin",),
-     [("Client ID", "api_key", "text"), ("MPIN", "pin", "password"),
-      ("TOTP", "code", "text")]),
-])
-def test_fields_are_labelled_as_openalgo_labels_them(
-        broker: str, fields: tuple[str, ...], secret: tuple[str, ...],
-        expected: list[tuple[str, str, str]]) -> None:
-    challenge = LoginChallenge(broker=broker, kind="code", prompt="p", fields=fields,
-                               secret_fields=secret)
-    assert form(challenge) == expected
-
-
-def test_a_field_openalgo_has_no_label_for_still_shows() -> None:
-    challenge = LoginChallenge(broker="angel", kind="code", prompt="p",
-                               fields=("client_id", "date_of_birth", "code"))
-    assert [label for label, _, _ in form(challenge)] == ["Client ID", "Date of birth", "TOTP"]
+def test_every_field_shows_with_the_brokers_label_or_its_own_name() -> None:
+    challenge = LoginChallenge(broker="kotak", kind="code", prompt="p",
+                               fields=("mobile", "mpin", "date_of_birth", "code"),
+                               secret_fields=("mpin",),
+                               labels={"mobile": "Mobile Number", "mpin": "MPIN",
+                                       "code": "TOTP"})
+    assert form(challenge) == [("Mobile Number", "mobile", "text"), ("MPIN", "mpin", "password"),
+                               ("Date of birth", "date_of_birth", "text"),
+                               ("TOTP", "code", "text")]

@@ -148,6 +148,10 @@ class RestBroker:
     code_pattern: ClassVar[str] = r"\d{6}"
     code_hint: ClassVar[str] = "6 digits"
     code_prompt: ClassVar[str] = "Enter the 6-digit code from your authenticator app"
+    #: what the broker's login form calls each field (``"code"``, ``"client_id"``, the
+    #: ``at_login`` credentials lower-cased): OpenAlgo's labels, so its users recognise
+    #: the form; a field without one gets :meth:`LoginChallenge.label`'s
+    field_labels: ClassVar[Mapping[str, str]] = {}
     #: for a redirect login: the callback parameter carrying the broker's token
     redirect_param: ClassVar[str] = "code"
     #: paths of the rows in the order book, trade book and holdings replies (None: the
@@ -405,7 +409,9 @@ class RestBroker:
         prompt = self.code_prompt if "code" in fields else "Enter what the login needs"
         return LoginChallenge(broker=self.broker, kind="code", prompt=prompt,
                               fields=fields, secret_fields=secret, context=dict(context),
-                              resendable=bool(context) and "code" in fields)
+                              resendable=bool(context) and "code" in fields,
+                              labels={f: self.field_labels[f] for f in fields
+                                      if f in self.field_labels})
 
     def handle_callback(self, credentials: Credentials, client: BrokerClient,
                         challenge: LoginChallenge, params: Mapping[str, str]) -> Session:

@@ -29,7 +29,6 @@ from ..models import IST, LoginChallenge, Session
 from .apikeys import KeyRateLimiter
 from .books import position_row
 from .errors import Refused, error_response
-from .labels import field_label
 
 if TYPE_CHECKING:
     from .app import Api
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["CSRF_COOKIE", "LOGINS_PER_MINUTE", "TEMPLATES", "page", "register"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["field_label"] = field_label
 CSRF_COOKIE = "openalgo_csrf"
 LOGINS_PER_MINUTE = 10
 

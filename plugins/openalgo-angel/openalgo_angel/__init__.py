@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from openalgo_core import CORE_API, BrokerInfo, CredentialField, Exchange, RateLimit
 
-__version__ = "0.4.1"
+__version__ = "0.4.2"
 
 __all__ = ["INFO", "__version__"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import msgspec
 
@@ -151,6 +151,9 @@ class AngelBroker(RestBroker):
 
     info = INFO
     replies = REPLIES
+    #: as OpenAlgo's Angel login form labels them
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "client_id": "Client ID", "pin": "PIN", "code": "TOTP"}
 
     def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
         (api_key,) = credentials.require("API_KEY")

@@ -87,6 +87,7 @@ def test_a_seed_env_is_enough_the_login_asks_for_client_code_pin_and_code(
     challenge = gw.authenticate("angel")
     assert isinstance(challenge, LoginChallenge)
     assert challenge.fields == ("client_id", "pin", "code")
+    assert [challenge.label(f) for f in challenge.fields] == ["Client ID", "PIN", "TOTP"]
     assert challenge.secret_fields == ("pin",)
     for bad in ({"client_id": "", "pin": "4321"}, {"client_id": "A 1", "pin": "4321"},
                 {"client_id": broker_environ[CLIENT], "pin": ""}):

@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from openalgo_core import (
     BrokerClient,
@@ -179,6 +179,9 @@ class DefinedgeBroker(RestBroker):
     holdings_at = "data"
     books_may_be_absent = frozenset({"positions", "order book", "trade book", "holdings"})
     code_prompt = "Enter the OTP Definedge sent you (or your external TOTP)"
+    #: as OpenAlgo's Definedge OTP form labels it
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "code": "Enter OTP"}
 
     def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
         if session is None:

@@ -154,6 +154,7 @@ def test_without_the_totp_secret_the_login_asks_for_the_otp_definedge_sent(
     challenge = broker_gateway.authenticate("definedge")
     assert isinstance(challenge, LoginChallenge)
     assert (challenge.kind, challenge.fields, challenge.resendable) == ("code", ("code",), True)
+    assert challenge.label("code") == "Enter OTP"  # OpenAlgo's Definedge form
     assert "OTP" in challenge.prompt
     session = broker_gateway.handle_callback("definedge", {"state": challenge.state,
                                                            "code": broker_sim.user_code()})

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, ClassVar, Final, NamedTuple
 
 from openalgo_core import (
     AuthenticationError,
@@ -231,6 +231,9 @@ class IndMoneyBroker(RestBroker):
     replies = REPLIES
     order_id_at = ("data.order_id", "data.order_data.0.order_id")
     code_prompt = "Enter the 6-digit code from the authenticator app linked to INDstocks"
+    #: OpenAlgo's IndMoney login takes a pasted token and has no form: INDstocks' own words
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "api_key": "Client ID", "pin": "MPIN", "code": "TOTP"}
 
     def __init__(self) -> None:
         #: fingerprints of pasted tokens the broker refused (checked once per process)

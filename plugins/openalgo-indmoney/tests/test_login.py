@@ -136,6 +136,7 @@ def test_a_refused_pasted_token_asks_for_what_token_generation_needs(
         assert [r.url.path for r in requests] == ["/user/profile"]
         assert isinstance(challenge, LoginChallenge) and challenge.kind == "code"
         assert challenge.fields == ("api_key", "pin", "code")
+        assert [challenge.label(f) for f in challenge.fields] == ["Client ID", "MPIN", "TOTP"]
         assert challenge.secret_fields == ("pin",)
         assert "BROKER_API_SECRET was refused" in challenge.prompt
         with sent(h) as requests:

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import urlencode
 
 from openalgo_core import (
@@ -279,6 +279,10 @@ class KotakBroker(RestBroker):
     holdings_at = "data"
     books_may_be_absent = frozenset({"positions", "order book", "trade book", "holdings"})
     code_prompt = "Enter the 6-digit TOTP from the authenticator app registered with Kotak"
+    #: as OpenAlgo's Kotak login form labels them (⚠ its stored form is the older one: MPIN
+    #: and TOTP are the Neo app's own words)
+    field_labels: ClassVar[Mapping[str, str]] = {
+        "mobile": "Mobile Number", "mpin": "MPIN", "code": "TOTP"}
 
     def headers(self, credentials: Credentials, session: Session | None) -> Mapping[str, str]:
         if session is None:

@@ -90,6 +90,7 @@ def test_without_a_totp_secret_the_login_page_asks_for_what_is_not_configured(
         challenge = harness.gateway.authenticate("kotak")
         assert isinstance(challenge, LoginChallenge)
         assert challenge.fields == ("mobile", "mpin", "code")
+        assert [challenge.label(f) for f in challenge.fields] == ["Mobile Number", "MPIN", "TOTP"]
         assert challenge.secret_fields == ("mpin",)
         typed = {"state": challenge.state, "code": broker_sim.totp_now(),
                  "mobile": "+91" + broker_sim.credentials["MOBILE"],
